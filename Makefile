@@ -1,0 +1,33 @@
+# dcnn: `make report` and `make test` are all a fresh clone needs; both create .venv when missing.
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+STUDY   ?= study.yaml
+BUILD   ?= build
+PROFILE ?= demo
+# Optional: DATA=dir (profile paper), JOBS=n (runs at once), DEVICE=cpu|cuda, VARIANT=name-or-glob.
+ARGS    := --study $(STUDY) --build $(BUILD) --profile $(PROFILE) $(if $(DATA),--data $(DATA)) \
+           $(if $(DEVICE),--device $(DEVICE))
+
+.PHONY: report run test clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --progress-bar off -e '.[test,ray]'
+	touch $(STAMP)
+
+report: $(STAMP)  ## train what is missing, then write build/report.{html,pdf} and build/results.json
+	$(PY) -m dcnn report --run-missing $(ARGS) $(if $(JOBS),-j $(JOBS))
+
+run: $(STAMP)  ## make run VARIANT=vgg16-freeze-all: that variant's runs (all learning rates and seeds)
+	$(PY) -m dcnn run $(VARIANT) $(ARGS) $(if $(JOBS),-j $(JOBS))
+
+test: $(STAMP)  ## the test suite (CPU, a few minutes)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)  ## CPU benchmark: runner vs bare loop, whole study cold and warm
+	$(PY) bench/cpu_study.py
+
+clean:  ## remove the cache and the report (the .venv stays)
+	rm -rf $(BUILD)

@@ -1,0 +1,153 @@
+"""python -m dcnn {run,report,list} — exit codes: 0 success, 1 a run failed, 2 bad input."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    log = logging.getLogger("dcnn")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    log.propagate = False
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--study", default="study.yaml", help="the study file (default: ./study.yaml)")
+    p.add_argument("--build", default="build", help="cache and report directory (default: ./build)")
+    p.add_argument("--profile", default="demo", help="a profile of the study (default: demo)")
+    p.add_argument("--data", default=None, help="ImageFolder with train/ and val/ (profile paper)")
+    p.add_argument("-v", "--verbose", action="store_true", help="say more (resumes, cache decisions)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dcnn", description="Declared, cached, reproducible ablation studies with a generated report.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="train every selected run that is not cached")
+    _common(run)
+    run.add_argument("variants", nargs="*", metavar="VARIANT", help="variant or sweep names or globs (default: all)")
+    run.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1, mps")
+    run.add_argument("--force", action="store_true", help="retrain the selected runs even if cached")
+    run.add_argument("-j", "--jobs", type=int, default=None,
+                     help="runs trained at once (default: CPU cores, or the profile's workers_per_gpu)")
+    run.add_argument("--executor", choices=("local", "ray"), default="local", help="where runs execute")
+    run.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: start a local one)")
+
+    rep = sub.add_parser("report", help="render build/report.{html,pdf} and results.json from the cache")
+    _common(rep)
+    rep.add_argument("--run-missing", action="store_true", help="first train what is missing (make report)")
+    rep.add_argument("--device", default="auto", help="device for --run-missing")
+    rep.add_argument("-j", "--jobs", type=int, default=None, help="runs trained at once, for --run-missing")
+    rep.add_argument("--no-pdf", action="store_true", help="HTML and results.json only")
+
+    lst = sub.add_parser("list", help="the runs the study declares, their cache state and sizes")
+    _common(lst)
+    lst.add_argument("--params", action="store_true", help="trainable and total parameters (no training, no weights)")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    from .config import StudyError, load_study
+    from .data import DataError
+    from .models import ModelError
+    from .store import StoreError
+
+    try:
+        study = load_study(args.study, args.profile)
+        if args.command == "run":
+            return _cmd_run(study, args)
+        if args.command == "report":
+            return _cmd_report(study, args)
+        return _cmd_list(study, args)
+    except (StudyError, DataError, ModelError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are cached, unfinished ones resume from their last epoch",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _train(study, args, patterns: list[str], force: bool = False, executor: str = "local",
+           ray_address: Optional[str] = None) -> int:
+    from .runner import _fmt_time, run_study
+
+    summary = run_study(study, Path(args.build), patterns=patterns, data_dir=args.data, device=args.device,
+                        workers=args.jobs, force=force, executor=executor, ray_address=ray_address)
+    parts = [f"{summary.trained} trained", f"{summary.cached} cached"]
+    if summary.diverged:
+        parts.append(f"{summary.diverged} diverged (a result, not an error)")
+    if summary.failed:
+        parts.append(f"{len(summary.failed)} failed")
+    print(f"{', '.join(parts)} in {_fmt_time(summary.seconds)}", file=sys.stderr)
+    for label, message in summary.failed:
+        print(f"failed: {label}: {message}", file=sys.stderr)
+    if summary.interrupted:
+        again = " ".join(["python -m dcnn run", *patterns, f"--study {args.study}", f"--build {args.build}"])
+        print(f"interrupted: finished runs are cached and unfinished ones resume from their last epoch; "
+              f"continue with: {again}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_RUN_FAILED if summary.failed else EXIT_OK
+
+
+def _cmd_run(study, args) -> int:
+    study.select(args.variants)  # an unknown name fails before any work
+    return _train(study, args, args.variants, force=args.force, executor=args.executor,
+                  ray_address=args.ray_address)
+
+
+def _cmd_report(study, args) -> int:
+    rc = EXIT_OK
+    if args.run_missing:
+        rc = _train(study, args, [])
+        if rc == EXIT_INTERRUPTED:
+            return rc
+    from .report import write_report
+
+    out = write_report(study, Path(args.build), data_dir=args.data, pdf=not args.no_pdf)
+    for path in out:
+        print(f"wrote {path}", file=sys.stderr)
+    return rc
+
+
+def _cmd_list(study, args) -> int:
+    from .runner import list_runs
+
+    rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for r in rows:
+        extra = f"  trainable {r['trainable_params']:>13,} / {r['total_params']:,}" if args.params else ""
+        print(f"{r['variant']:<28} lr={r['lr']:<6g} seed={r['seed']}  {r['section']:>6}  "
+              f"{r['cache']:<8}{extra}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Datasets (scikit-learn digits, any ImageFolder) and the transform presets.
+
+Images are decoded once and kept as uint8 tensors (N×3×H×W); every epoch turns them into float
+batches in a few large tensor operations (``epoch_batches``), never by re-reading files.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+
+
+class DataError(Exception):
+    """A data problem the user can fix; one line."""
+
+
+@dataclass
+class Split:
+    x: torch.Tensor  # uint8, N×3×H×W
+    y: torch.Tensor  # int64, N
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def to(self, device: torch.device | str) -> "Split":
+        return Split(self.x.to(device), self.y.to(device))
+
+
+@dataclass
+class TaskData:
+    """One classification task: its splits, class names and a fingerprint of the exact tensors."""
+
+    name: str
+    classes: tuple[str, ...]
+    train: Split
+    val: Split
+    fingerprint: str = ""
+    _stats: Optional[tuple] = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            self.fingerprint = fingerprint(self)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def channel_stats(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Per-channel mean and std of the training split, in [0, 1] units."""
+        if self._stats is None:
+            x = self.train.x.double() / 255.0
+            mean = x.mean(dim=(0, 2, 3))
+            std = x.std(dim=(0, 2, 3)).clamp_min(1e-6)
+            self._stats = (tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in std))
+        return self._stats
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "classes": list(self.classes), "fingerprint": self.fingerprint,
+                "train_x": self.train.x, "train_y": self.train.y, "val_x": self.val.x, "val_y": self.val.y}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TaskData":
+        return cls(d["name"], tuple(d["classes"]), Split(d["train_x"], d["train_y"]),
+                   Split(d["val_x"], d["val_y"]), d["fingerprint"])
+
+
+def fingerprint(task: TaskData) -> str:
+    h = hashlib.sha256()
+    h.update(repr((task.name, task.classes)).encode())
+    for t in (task.train.x, task.train.y, task.val.x, task.val.y):
+        h.update(str((tuple(t.shape), str(t.dtype))).encode())
+        h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+# ---- demo: scikit-learn's digits --------------------------------------------------------------
+
+def _stratified_split(y: np.ndarray, classes: list[int], val_per_class: int,
+                      train_per_class: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(seed)
+    train_idx, val_idx = [], []
+    for c in classes:
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        need = val_per_class + (train_per_class or 1)
+        if len(idx) < need:
+            raise DataError(f"digit {c} has {len(idx)} images; the split needs {need} "
+                            f"(lower train_per_class / val_per_class)")
+        val_idx.append(idx[:val_per_class])
+        rest = idx[val_per_class:]
+        train_idx.append(rest if train_per_class is None else rest[:train_per_class])
+    return np.concatenate(train_idx), np.concatenate(val_idx)
+
+
+def _digits_images(images: np.ndarray, image_size: int) -> torch.Tensor:
+    x = torch.from_numpy(images).float().div(16.0).unsqueeze(1)          # N×1×8×8 in [0, 1]
+    x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+    return x.clamp(0, 1).mul(255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
+
+
+def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: int = 32,
+                      split_seed: int = 0) -> tuple[TaskData, TaskData]:
+    """(source, target): digits 0–4 for pretraining (all images not held out for validation) and
+    digits 5–9 for the study (``train_per_class`` / ``val_per_class`` per digit), a fixed
+    stratified split."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    y = digits.target.astype(np.int64)
+    tasks = []
+    for name, classes, n_train in (("digits 0-4", [0, 1, 2, 3, 4], None),
+                                   ("digits 5-9", [5, 6, 7, 8, 9], train_per_class)):
+        tr, va = _stratified_split(y, classes, val_per_class, n_train, split_seed)
+        remap = {c: i for i, c in enumerate(classes)}
+
+        def split(idx: np.ndarray) -> Split:
+            return Split(_digits_images(digits.images[idx], image_size),
+                         torch.tensor([remap[int(v)] for v in y[idx]], dtype=torch.int64))
+
+        tasks.append(TaskData(name, tuple(str(c) for c in classes), split(tr), split(va)))
+    return tasks[0], tasks[1]
+
+
+# ---- paper: an ImageFolder on disk ------------------------------------------------------------
+
+def _decode(path: Path, image_size: int) -> torch.Tensor:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")  # grayscale, RGBA, palette → RGB
+            w, h = im.size
+            scale = image_size * 256 / 224 / min(w, h)  # torchvision's Resize(256) + CenterCrop(224)
+            im = im.resize((max(image_size, round(w * scale)), max(image_size, round(h * scale))),
+                           Image.BILINEAR)
+            w, h = im.size
+            left, top = (w - image_size) // 2, (h - image_size) // 2
+            im = im.crop((left, top, left + image_size, top + image_size))
+            arr = np.asarray(im, dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"cannot decode image {path}: {exc} (remove or replace the file)") from None
+    return torch.from_numpy(arr).permute(2, 0, 1)
+
+
+def _read_split(root: Path, image_size: int, classes: tuple[str, ...] | None) -> tuple[Split, tuple[str, ...]]:
+    if not root.is_dir():
+        raise DataError(f"data directory {root} is missing (expected {root.parent}/train/<class>/*.jpg "
+                        f"and {root.parent}/val/<class>/*.jpg)")
+    found = tuple(sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")))
+    if not found:
+        raise DataError(f"data directory {root} has no class folders (expected {root}/<class>/<image>)")
+    if classes is not None and found != classes:
+        raise DataError(f"{root} has classes {list(found)} but train/ has {list(classes)}; they must match")
+    xs, ys = [], []
+    for label, name in enumerate(found):
+        files = sorted(p for p in (root / name).rglob("*")
+                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+        if not files:
+            raise DataError(f"class folder {root / name} has no images "
+                            f"(allowed suffixes: {', '.join(IMAGE_SUFFIXES)})")
+        for f in files:
+            xs.append(_decode(f, image_size))
+            ys.append(label)
+    return Split(torch.stack(xs), torch.tensor(ys, dtype=torch.int64)), found
+
+
+def load_imagefolder(root: Path | str, image_size: int = 224) -> TaskData:
+    """``root/train/<class>/*`` and ``root/val/<class>/*``, decoded once to uint8 tensors."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
+    train, classes = _read_split(root / "train", image_size, None)
+    val, _ = _read_split(root / "val", image_size, classes)
+    return TaskData(f"ImageFolder {root.name}", classes, train, val)
+
+
+# ---- presets: augmentation and normalisation --------------------------------------------------
+
+@dataclass(frozen=True)
+class Augment:
+    """Random affine transformations of each training image, drawn anew every epoch."""
+
+    degrees: float = 10.0        # rotation, ±
+    translate: float = 0.1       # shift, ± this fraction of the image side
+    scale: tuple[float, float] = (0.9, 1.1)
+    hflip: bool = False          # mirroring changes a digit's meaning, so only for natural images
+
+    def describe(self) -> str:
+        parts = [f"rotation ±{self.degrees:g}°", f"shift ±{self.translate * 100:g} %",
+                 f"scale {self.scale[0]:g}–{self.scale[1]:g}"]
+        if self.hflip:
+            parts.append("horizontal flip")
+        return ", ".join(parts)
+
+
+AUGMENT_PRESETS = {"digits": Augment(), "natural": Augment(hflip=True)}
+
+
+def augment_batch(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    r = torch.rand(n, 5, generator=gen, dtype=torch.float64)
+    angle = (r[:, 0] * 2 - 1) * math.radians(aug.degrees)
+    scale = aug.scale[0] + r[:, 1] * (aug.scale[1] - aug.scale[0])
+    tx, ty = (r[:, 2] * 2 - 1) * aug.translate * 2, (r[:, 3] * 2 - 1) * aug.translate * 2
+    flip = torch.where(r[:, 4] < 0.5, -1.0, 1.0) if aug.hflip else torch.ones(n, dtype=torch.float64)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1),
+                         torch.stack([sin * flip, cos, ty], 1)], 1).to(x.dtype).to(x.device)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """uint8 → float in [0, 1] → (training only) augmentation → (optional) per-channel normalisation."""
+
+    augment: Augment | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def __call__(self, x: torch.Tensor, *, train: bool, gen: torch.Generator | None = None) -> torch.Tensor:
+        x = x.float().div_(255.0)
+        if train and self.augment is not None:
+            x = augment_batch(x, self.augment, gen)
+        if self.mean is not None:
+            mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
+            std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
+            x = (x - mean) / std
+        return x
+
+
+CHUNK = 512  # images turned into floats at once: large ops, bounded memory
+
+
+def epoch_batches(split: Split, batch_size: int, pre: Preprocess,
+                  gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch of shuffled, preprocessed training batches (the last one may be smaller)."""
+    order = torch.randperm(len(split), generator=gen).to(split.x.device)
+    chunk = max(1, CHUNK // batch_size) * batch_size  # batches never straddle two chunks
+    for c0 in range(0, len(split), chunk):
+        idx = order[c0:c0 + chunk]
+        xc = pre(split.x.index_select(0, idx), train=True, gen=gen)
+        yc = split.y.index_select(0, idx)
+        for b0 in range(0, len(idx), batch_size):
+            yield xc[b0:b0 + batch_size], yc[b0:b0 + batch_size]

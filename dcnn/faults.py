@@ -1,0 +1,42 @@
+"""Fault injection for the reliability tests: ``DCNN_FAULT=<point>[:<n>][=<action>]``.
+
+At the n-th time (default 1st) this process reaches ``<point>``, the action happens:
+``kill`` (default) SIGKILLs the whole process group, as a user's ``kill -9`` of ``dcnn run``
+would; ``enospc`` raises the "no space left on device" error a full disk gives; ``raise``
+raises a RuntimeError, as an out-of-memory error would. Unset, ``hit`` costs one dict lookup.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+
+_counts: dict[str, int] = {}
+
+
+def _parse(spec: str) -> tuple[str, int, str]:
+    spec, _, action = spec.partition("=")
+    point, _, n = spec.partition(":")
+    return point, int(n or 1), action or "kill"
+
+
+def hit(point: str) -> None:
+    spec = os.environ.get("DCNN_FAULT")
+    if not spec:
+        return
+    target, n, action = _parse(spec)
+    if target != point:
+        return
+    _counts[point] = _counts.get(point, 0) + 1
+    if _counts[point] != n:
+        return
+    if action == "kill":
+        try:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        finally:
+            os.kill(os.getpid(), signal.SIGKILL)
+    if action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if action == "raise":
+        raise RuntimeError(f"injected failure at {point} (simulated out of memory)")
+    raise ValueError(f"DCNN_FAULT: unknown action '{action}' (allowed: kill, enospc, raise)")

@@ -1,0 +1,194 @@
+"""fit(): one run's epoch loop — seeding, device, divergence, per-epoch checkpoints → one history."""
+from __future__ import annotations
+
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import torch
+import torch.nn.functional as F
+
+from .data import Augment, Preprocess, Split, epoch_batches
+from .models import build_model, freeze, param_counts, parse_freeze_spec, replace_head
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Everything that determines a run's numbers (and nothing that does not)."""
+
+    arch: str                           # "scratch_cnn" | "vgg16"
+    num_classes: int
+    lr: float
+    seed: int
+    epochs: int = 20
+    batch_size: int = 1
+    optimizer: str = "sgd"              # "sgd" | "adam" (the demo's own pretraining uses Adam)
+    momentum: float = 0.0               # SGD only; plain SGD unless the study says otherwise
+    width_divisor: int = 1              # VGG16 channel widths divided by this (demo: 8)
+    dropout: float = 0.0                # scratch CNN only; VGG16 keeps its own 0.5
+    freeze: tuple[str, ...] = ()        # freeze specs, e.g. ("features[0:15]",)
+    augment: Augment | None = None
+    mean: tuple[float, ...] | None = None  # per-channel normalisation; None = raw
+    std: tuple[float, ...] | None = None
+    bf16: bool = False                  # CUDA autocast; changes results, so off unless declared
+    channels_last: bool = False
+
+
+class Checkpoint(Protocol):
+    def load(self) -> dict | None: ...
+    def save(self, state: dict) -> None: ...
+
+
+@dataclass
+class FitResult:
+    history: list[dict]
+    status: str                         # "complete" | "diverged" | "interrupted"
+    trainable_params: int
+    total_params: int
+    diverged_epoch: int | None = None
+    state_dict: dict | None = field(default=None, repr=False)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; anything else must be available."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available here (allowed: auto, cpu)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {name}: MPS is not available here (allowed: auto, cpu)")
+    return dev
+
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+def make_optimizer(cfg: FitConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr)
+    raise ValueError(f"unknown optimizer '{cfg.optimizer}' (allowed: {', '.join(OPTIMIZERS)})")
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    # Every epoch draws its shuffle, augmentation and dropout from its own seed, so a run resumed
+    # at epoch e replays exactly what an uninterrupted run would have drawn.
+    return (seed * 1_000_003 + epoch * 7_919) % (2 ** 63 - 1)
+
+
+def build_for_fit(cfg: FitConfig, init_state: dict | None) -> torch.nn.Module:
+    """The model at epoch 0: seeded init, optional pretrained weights, new head, freezing."""
+    torch.manual_seed(cfg.seed)
+    if init_state is None:
+        model = build_model(cfg.arch, cfg.num_classes, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
+    else:
+        n_out = int(init_state["classifier.6.weight"].shape[0])
+        model = build_model(cfg.arch, n_out, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
+        model.load_state_dict(init_state)
+        replace_head(model, cfg.num_classes)
+    freeze(model, tuple(parse_freeze_spec(s, cfg.arch) for s in cfg.freeze))
+    return model
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, split: Split, pre: Preprocess, *, chunk: int = 500,
+             channels_last: bool = False, autocast=nullcontext) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) over a whole split, in large batches."""
+    model.eval()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=split.x.device)
+    correct = torch.zeros((), dtype=torch.int64, device=split.x.device)
+    for i in range(0, len(split), chunk):
+        x = pre(split.x[i:i + chunk], train=False)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = split.y[i:i + chunk]
+        with autocast():
+            out = model(x)
+        loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
+        correct += (out.argmax(1) == y).sum()
+    n = len(split)
+    return float(loss_sum) / n, int(correct) / n
+
+
+def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
+        init_state: dict | None = None, checkpoint: Checkpoint | None = None,
+        on_epoch: Callable[[int, dict], None] | None = None,
+        should_stop: Callable[[], bool] | None = None, keep_state: bool = False) -> FitResult:
+    """Train one run; returns its per-epoch history (train_loss, val_loss, val_acc, seconds).
+
+    A non-finite training loss stops the run as ``diverged`` and keeps the finished epochs.
+    With ``checkpoint``, every finished epoch is saved and a later call resumes after it.
+    """
+    device = torch.device(device)
+    model = build_for_fit(cfg, init_state)
+    trainable, total = param_counts(model)
+    model.to(device)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = make_optimizer(cfg, params)
+    pre = Preprocess(cfg.augment, cfg.mean, cfg.std)
+    train, val = train.to(device), val.to(device)
+    use_bf16 = cfg.bf16 and device.type == "cuda"
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
+
+    history: list[dict] = []
+    start_epoch = 1
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history = list(state["history"])
+        start_epoch = int(state["epoch"]) + 1
+
+    # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
+    check_every = 1 if device.type == "cpu" else 50
+    status, diverged_epoch = "complete", None
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        gen = torch.Generator().manual_seed(epoch_seed(cfg.seed, epoch))
+        torch.manual_seed(epoch_seed(cfg.seed, epoch))  # dropout
+        model.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        seen = 0
+        for step, (xb, yb) in enumerate(epoch_batches(train, cfg.batch_size, pre, gen), 1):
+            if cfg.channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            with autocast():
+                loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach().double() * yb.shape[0]
+            seen += yb.shape[0]
+            if step % check_every == 0 and not math.isfinite(float(loss_sum)):
+                break
+        train_loss = float(loss_sum) / max(seen, 1)
+        if not math.isfinite(train_loss):
+            status, diverged_epoch = "diverged", epoch
+            break
+        val_loss, val_acc = evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
+        if not math.isfinite(val_loss):
+            status, diverged_epoch = "diverged", epoch
+            break
+        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
+               "seconds": round(time.perf_counter() - t0, 4)}
+        history.append(row)
+        if checkpoint is not None and epoch < cfg.epochs:
+            checkpoint.save({"epoch": epoch, "model": model.state_dict(),
+                             "optimizer": opt.state_dict(), "history": history})
+        if on_epoch is not None:
+            on_epoch(epoch, row)
+        if should_stop is not None and should_stop() and epoch < cfg.epochs:
+            status = "interrupted"
+            break
+    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()} if keep_state else None
+    return FitResult(history, status, trainable, total, diverged_epoch, state_dict)
