@@ -10,6 +10,7 @@ from typing import Callable, Protocol
 import torch
 import torch.nn.functional as F
 
+from . import faults
 from .data import Augment, Preprocess, Split, epoch_batches
 from .models import build_model, freeze, param_counts, parse_freeze_spec, replace_head
 
@@ -169,6 +170,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
             opt.step()
             loss_sum += loss.detach().double() * yb.shape[0]
             seen += yb.shape[0]
+            faults.hit("train.step")
             if step % check_every == 0 and not math.isfinite(float(loss_sum)):
                 break
         train_loss = float(loss_sum) / max(seen, 1)

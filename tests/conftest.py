@@ -1,0 +1,118 @@
+"""Shared helpers: tiny studies that train in seconds on a CPU, and an ImageFolder on disk."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = ROOT / "study.yaml"
+
+# The demo profile at toy scale: 4 images per class, a VGG16 with widths / 32, two epochs.
+TINY_PROFILE = {
+    "data": "digits", "image_size": 32, "train_per_class": 4, "val_per_class": 4, "split_seed": 0,
+    "vgg_width_divisor": 32, "augment": "digits",
+    "pretrain": {"epochs": 2, "batch_size": 8, "optimizer": "adam", "lr": 0.001, "seed": 0},
+}
+
+
+def real_study_dict() -> dict:
+    return yaml.safe_load(STUDY.read_text())
+
+
+def shrunk_study(seeds: int = 1, epochs: int = 2, sweep_depths=(0, 4, 13)) -> dict:
+    """The shipped study.yaml with its structure intact (27 figures, claims, sweep), at toy scale."""
+    d = real_study_dict()
+    d["defaults"].update(epochs=epochs, seeds=seeds)
+    d["profiles"]["demo"] = copy.deepcopy(TINY_PROFILE)
+    for sw in d.get("sweeps", {}).values():
+        sw["frozen_conv_layers"] = list(sweep_depths)
+    return d
+
+
+def minimal_study() -> dict:
+    """Three variants, one learning rate each: the smallest study that exercises every path."""
+    return {
+        "title": "tiny",
+        "defaults": {"epochs": 2, "batch_size": 4, "seeds": 1},
+        "profiles": {"demo": copy.deepcopy(TINY_PROFILE)},
+        "variants": {
+            "scratch": {"title": "Scratch CNN", "model": "scratch_cnn",
+                        "runs": [{"lr": 0.01, "section": "2.1", "figure": 1}]},
+            "vgg16-train-all": {"title": "VGG16 nothing frozen", "model": "vgg16", "pretrained": True,
+                                "normalise": "backbone", "compare_to": "scratch",
+                                "runs": [{"lr": 0.01, "section": "3.1", "figure": 2}]},
+            "vgg16-freeze-all": {"extends": "vgg16-train-all", "title": "VGG16 features frozen",
+                                 "freeze": ["features[0:30]"], "runs": [{"lr": 0.01, "section": "3.2", "figure": 3}]},
+        },
+    }
+
+
+def write_study(path: Path, d: dict) -> Path:
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    return path
+
+
+def dcnn(*args: str, env: dict | None = None, check: bool = False, timeout: float = 600,
+         cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """python -m dcnn ... in a subprocess of its own process group (so a SIGKILL takes only it)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "DCNN_FAULT"}
+    full_env.update(PYTHONUNBUFFERED="1", **(env or {}))
+    proc = subprocess.run([sys.executable, "-m", "dcnn", *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout, cwd=cwd or ROOT, start_new_session=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"dcnn {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def strip_volatile(results: dict) -> dict:
+    """results.json without what legitimately differs between two identical studies (times, devices)."""
+    r = copy.deepcopy(results)
+    for run in r["runs"]:
+        for h in run["history"]:
+            h.pop("seconds", None)
+        for k in ("train_seconds", "env", "device"):
+            run.pop(k, None)
+    r["study"].pop("train_seconds", None)
+    r["study"]["pretraining"].pop("train_seconds", None)
+    for h in r["study"]["pretraining"].get("history", []):
+        h.pop("seconds", None)
+    r["study"].pop("file", None)
+    return r
+
+
+def load_results(build: Path) -> dict:
+    return json.loads((build / "results.json").read_text())
+
+
+def make_imagefolder(root: Path, classes: int = 5, per_class: int = 2, size: int = 40) -> Path:
+    from PIL import Image
+
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    for split in ("train", "val"):
+        for c in range(classes):
+            d = root / split / f"class{c}"
+            d.mkdir(parents=True, exist_ok=True)
+            for i in range(per_class):
+                arr = (rng.rand(size, size, 3) * 255).astype("uint8")
+                Image.fromarray(arr).save(d / f"img{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def paper_shaped(tmp_path_factory) -> tuple[Path, Path]:
+    """The shipped study at toy scale, trained and reported once per test session: (study file, build)."""
+    tmp = tmp_path_factory.mktemp("paper_shaped")
+    study = write_study(tmp / "study.yaml", shrunk_study(seeds=2))
+    build = tmp / "build"
+    proc = dcnn("report", "--run-missing", "--study", str(study), "--build", str(build), "-j", "2")
+    assert proc.returncode == 0, proc.stderr
+    return study, build

@@ -1,0 +1,97 @@
+"""Seed comparisons and claim verdicts on hand-made histories."""
+import pytest
+
+from dcnn import analysis as A
+
+
+def hist(val):
+    return [{"epoch": i + 1, "train_loss": v * 0.5, "val_loss": v, "val_acc": 0.5, "seconds": 0.0}
+            for i, v in enumerate(val)]
+
+
+def results_from(groups: dict[str, list[list[float]]]) -> dict:
+    """A results dict with one group per name (variant@lr) and one run per list of val losses."""
+    runs, out = [], []
+    for name, seeds in groups.items():
+        variant, lr = name.split("@")
+        idx = []
+        for s, val in enumerate(seeds):
+            h = hist(val) if val else []
+            runs.append({"variant": variant, "lr": float(lr), "seed": s, "status": "complete" if val else "diverged",
+                         "history": h, "metrics": A.compute_metrics(h, 5), "num_classes": 5,
+                         "diverged_epoch": None if val else 1})
+            idx.append(len(runs) - 1)
+        out.append({"group": name, "variant": variant, "lr": float(lr), "runs": idx, "sweep": None,
+                    **A.summarise_group([runs[i] for i in idx])})
+    return {"runs": runs, "groups": out, "study": {"analysis": {"plateau_tol": 0.01}}}
+
+
+LOW = [[1.0, 0.30], [1.0, 0.32], [1.0, 0.31]]
+HIGH = [[1.0, 0.60], [1.0, 0.62], [1.0, 0.59]]
+MIXED = [[1.0, 0.25], [1.0, 0.65], [1.0, 0.45]]
+
+
+def verdict(groups, check):
+    return A.evaluate_claim(results_from(groups), check, alpha=0.05, margin=0.1)["verdict"]
+
+
+def test_lower_claim_flips_when_the_histories_are_swapped():
+    check = {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
+    assert verdict({"x@0.1": LOW, "y@0.1": HIGH}, check) == "supported"
+    assert verdict({"x@0.1": HIGH, "y@0.1": LOW}, check) == "contradicted"
+
+
+def test_overlapping_seeds_are_inconclusive():
+    check = {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
+    assert verdict({"x@0.1": MIXED, "y@0.1": HIGH}, check) == "inconclusive"
+
+
+def test_similar_needs_no_significant_difference_and_close_means():
+    check = {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
+    assert verdict({"x@0.1": LOW, "y@0.1": [[1.0, 0.305], [1.0, 0.315], [1.0, 0.30]]}, check) == "supported"
+    assert verdict({"x@0.1": LOW, "y@0.1": HIGH}, check) == "contradicted"
+    assert verdict({"x@0.1": MIXED, "y@0.1": HIGH}, check) == "inconclusive"
+
+
+def test_a_diverged_run_counts_as_the_higher_loss():
+    check = {"higher": "best_val_loss", "a": "x@0.2", "b": "y@0.2"}
+    assert verdict({"x@0.2": [[], [], []], "y@0.2": LOW}, check) == "supported"
+    assert verdict({"x@0.2": LOW, "y@0.2": [[], [], []]}, check) == "contradicted"
+
+
+def test_single_seed_is_never_significant():
+    r = results_from({"x@0.1": [[1.0, 0.3]], "y@0.1": [[1.0, 0.6]]})
+    c = A.compare(r, "x@0.1", "y@0.1")
+    assert c["verdict"] == "single_seed" and c["p_value"] is None
+    assert A.evaluate_claim(r, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1)["verdict"] == "inconclusive"
+
+
+def test_per_seed_flags_need_every_seed():
+    up = [[1.0, 0.3, 0.6], [1.0, 0.3, 0.7], [1.0, 0.3, 0.65]]     # each ends far above its best
+    flat = [[1.0, 0.3, 0.3], [1.0, 0.3, 0.31], [1.0, 0.3, 0.3]]
+    assert verdict({"x@0.1": up}, {"overfits": "x@0.1"}) == "supported"
+    assert verdict({"x@0.1": flat}, {"overfits": "x@0.1"}) == "contradicted"
+    assert verdict({"x@0.1": up[:2] + flat[:1]}, {"overfits": "x@0.1"}) == "inconclusive"
+    stuck = [[1.62, 1.61], [1.61, 1.615], [1.63, 1.62]]
+    assert verdict({"x@0.1": stuck}, {"never_learns": "x@0.1"}) == "supported"
+    assert verdict({"x@0.1": LOW}, {"never_learns": "x@0.1"}) == "contradicted"
+    improving = [[1.0, 0.8, 0.6], [1.0, 0.7, 0.5], [1.0, 0.9, 0.7]]
+    assert verdict({"x@0.1": improving}, {"still_improving": "x@0.1"}) == "supported"
+    assert verdict({"x@0.1": flat}, {"plateaus_by": "x@0.1", "epoch": 2}) == "supported"
+
+
+def test_best_of_and_learning_rate_claims():
+    groups = {"a@0.002": LOW, "b@0.002": HIGH, "a@0.2": HIGH, "b@0.2": [[], [], []]}
+    assert verdict(groups, {"best": "best_val_loss", "a": "a@0.002", "among": ["b@0.002"]}) == "supported"
+    assert verdict(groups, {"worst": "best_val_loss", "a": "a@0.002", "among": ["b@0.002"]}) == "contradicted"
+    assert verdict(groups, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}) == "supported"
+    assert verdict(groups, {"lr_beats": "best_val_loss", "better": 0.2, "worse": 0.002}) == "contradicted"
+
+
+def test_comparison_words_follow_the_evidence():
+    r = results_from({"x@0.1": LOW, "y@0.1": HIGH, "z@0.1": MIXED})
+    r["comparisons"] = [dict(A.compare(r, "x@0.1", "y@0.1"), magnitude=0.3), dict(A.compare(r, "z@0.1", "y@0.1"))]
+    lower = "".join(p if isinstance(p, str) else p.text for p in A.comparison_sentence(r, 0, "x", "y", "2.1"))
+    noise = "".join(p if isinstance(p, str) else p.text for p in A.comparison_sentence(r, 1, "z", "y", "2.1"))
+    assert "lower by 0.293 ± " in lower and "(p = " in lower or "(p < 0.001)" in lower
+    assert "within seed noise (p = " in noise

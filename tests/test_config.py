@@ -1,0 +1,139 @@
+"""study.yaml: the shipped study resolves to the paper's runs; bad input is one line and exit code 2."""
+import copy
+
+import pytest
+import yaml
+
+from conftest import STUDY, make_imagefolder, real_study_dict, write_study
+from dcnn.cli import main
+from dcnn.config import load_study
+
+
+def test_shipped_study_declares_the_papers_27_figures():
+    study = load_study(STUDY)
+    labels = {r.figure for r in study.runs if r.figure is not None}
+    assert labels == {str(i) for i in range(1, 28)}
+    scratch_02 = [r for r in study.runs if r.variant == "scratch" and r.lr == 0.2]
+    assert [r.seed for r in scratch_02] == [0, 1, 2, 3] and [r.figure for r in scratch_02] == ["1", "2", "3", "4"]
+    fig10 = [r for r in study.runs if r.figure == "10"]
+    assert {r.variant for r in fig10} == {"vgg16-freeze-all"} and {r.lr for r in fig10} == {0.2}
+    assert fig10[0].settings.freeze == ("features[0:30]",)
+    bs6 = next(r for r in study.runs if r.variant == "vgg16-bs6")
+    assert bs6.settings.batch_size == 6 and bs6.settings.pretrained and bs6.settings.freeze == ()
+
+
+def test_a_variant_inherits_what_it_does_not_state():
+    study = load_study(STUDY)
+    aug = next(r for r in study.runs if r.variant == "scratch-augment")
+    assert aug.settings.arch == "scratch_cnn" and aug.settings.augment == "digits" and aug.settings.epochs == 20
+    assert aug.compare_to == "scratch"
+
+
+def _mutate(tmp_path, edit):
+    d = real_study_dict()
+    edit(d)
+    return write_study(tmp_path / "study.yaml", d)
+
+
+BAD = [
+    ("unknown key", lambda d: d["variants"]["scratch"].update(lerning_rate=0.1),
+     "variants.scratch: unknown key 'lerning_rate'"),
+    ("wrong type", lambda d: d["defaults"].update(batch_size="big"),
+     "defaults.batch_size: Input should be a valid integer (got 'big')"),
+    ("unknown extends", lambda d: d["variants"]["scratch-augment"].update(extends="scrach"),
+     "variants.scratch-augment.extends: unknown variant 'scrach'; did you mean 'scratch'?"),
+    ("bad freeze spec", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["features[0:40]"]),
+     "variants.vgg16-freeze-all.freeze: bad freeze spec 'features[0:40]': features has 31 modules"),
+    ("freezing the new head", lambda d: d["variants"]["vgg16-freeze-classifier"].update(freeze=["classifier[0:7]"]),
+     "classifier[6] is the new output layer, which always trains"),
+    ("garbled freeze spec", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["features 0-30"]),
+     "bad freeze spec 'features 0-30' (allowed: features[start:stop]"),
+    ("circular extends", lambda d: d["variants"]["scratch"].update(extends="scratch-dropout"),
+     "circular extends"),
+    ("learning rate out of range", lambda d: d["variants"]["scratch"]["runs"][0].update(lr=-0.1),
+     "variants.scratch.lr: -0.1 is out of range"),
+    ("figure used twice", lambda d: d["variants"]["scratch-augment"]["runs"][0].update(figure=10),
+     "figure 10 is already used by"),
+    ("unknown claim run", lambda d: d["claims"][0]["check"].update(a="scratch-augment@0.3"),
+     "claims[0].check: unknown run 'scratch-augment@0.3'"),
+    ("claim with two kinds", lambda d: d["claims"][0]["check"].update(lower="best_val_loss"),
+     "claims[0].check: a check needs exactly one of"),
+    ("unknown metric", lambda d: d["claims"][0]["check"].update(similar="best_loss"),
+     "claims[0].check.similar: Input should be 'best_val_loss'"),
+    ("variant name that is a path", lambda d: d["variants"].update({"../evil": {"title": "x", "model": "scratch_cnn",
+                                                                             "runs": [{"lr": 0.1, "section": "9"}]}}),
+     "a variant name must be lowercase letters"),
+    ("missing required key", lambda d: d["variants"]["scratch"].pop("title"),
+     "variants.scratch.title: missing required key"),
+    ("unknown architecture", lambda d: d["variants"]["scratch"].update(model="resnet50"),
+     "variants.scratch.model: Input should be 'vgg16' or 'scratch_cnn' (got 'resnet50')"),
+    ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
+     "variants.scratch-dropout.dropout: 1.5 is out of range (allowed: 0 to 0.99)"),
+]
+
+
+@pytest.mark.parametrize("name,edit,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_study_is_one_line_with_exit_code_2(tmp_path, capsys, name, edit, message):
+    path = _mutate(tmp_path, edit)
+    assert main(["list", "--study", str(path), "--build", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert err.startswith(f"error: {path}: ")
+    assert message in err
+
+
+def _raw(tmp_path, text):
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("duplicate variant", STUDY.read_text().replace("  scratch-dropout:\n", "  scratch-augment:\n", 1),
+     "duplicate key 'scratch-augment'"),
+    ("not YAML", "title: [unclosed\nvariants: {}\n", "not valid YAML"),
+    ("empty file", "", "(top level): expected a mapping"),
+    ("a list", "- 1\n- 2\n", "(top level): expected a mapping"),
+    ("python tag", "title: !!python/object/apply:os.system ['echo hacked']\n", "not valid YAML"),
+])
+def test_bad_yaml_is_one_line(tmp_path, capsys, name, text, message):
+    path = _raw(tmp_path, text)
+    assert main(["list", "--study", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_missing_profile(capsys):
+    assert main(["list", "--study", str(STUDY), "--profile", "laptop"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {STUDY}: profiles: no profile 'laptop' (allowed: demo, paper)\n"
+
+
+def test_missing_study_file(tmp_path, capsys):
+    assert main(["list", "--study", str(tmp_path / "nope.yaml")]) == 2
+    assert "study file not found" in capsys.readouterr().err
+
+
+def test_missing_data_dir(tmp_path, capsys):
+    assert main(["run", "--study", str(STUDY), "--profile", "paper", "--data", str(tmp_path / "nope"),
+                 "--build", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err and str(tmp_path / "nope") in err
+
+
+def test_paper_profile_without_data(tmp_path, capsys):
+    assert main(["run", "--study", str(STUDY), "--profile", "paper", "--build", str(tmp_path / "b")]) == 2
+    assert "needs --data DIR" in capsys.readouterr().err
+
+
+def test_unknown_variant_suggests_close_names(tmp_path, capsys):
+    assert main(["run", "vgg16-freeze-al", "--study", str(STUDY), "--build", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "no variant matches 'vgg16-freeze-al'; did you mean vgg16-freeze-all" in err
+
+
+def test_bad_command_line_is_exit_code_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--jobs", "many"])
+    assert exc.value.code == 2

@@ -1,0 +1,133 @@
+"""The report: paper structure in the PDF, every printed number equal to results.json, escaping."""
+import json
+import re
+
+import pytest
+
+from conftest import dcnn, load_results, minimal_study, write_study
+from dcnn import analysis as A
+
+NUM_SPAN = re.compile(r'<span class="n" data-ref="([^"]+)">([^<]*)</span>')
+
+
+@pytest.fixture(scope="module")
+def report(paper_shaped):
+    study, build = paper_shaped
+    return (build / "report.html").read_text(), load_results(build), build
+
+
+def pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    text = re.sub("[\u2010-]\n", "", text)      # words hyphenated at a line end
+    return re.sub(r"\s+", " ", text)
+
+
+def test_pdf_holds_the_27_captions_in_order_and_the_papers_sections(report):
+    _, _, build = report
+    text = pdf_text(build / "report.pdf")
+    positions = [text.find(f"Figure {i}:") for i in range(1, 28)]
+    assert all(p >= 0 for p in positions), [i + 1 for i, p in enumerate(positions) if p < 0]
+    assert positions == sorted(positions)
+    assert "Figure 10: VGG16 with all 30 feature layers frozen" in text
+    for heading in ("1 Introduction", "2 Training a deep network from scratch", "3 Transfer learning",
+                    "4 Conclusion on the learning rate", "6 Transfer learning with a learning rate of 0.002",
+                    "7 Fine-tuning strategies", "Claims checked", "8 Project information", "Summary of every run"):
+        assert heading in text, heading
+    order = [text.find(h) for h in ("1 Introduction", "3 Transfer learning", "4 Conclusion", "5 Training a deep",
+                                     "7 Fine-tuning", "8 Project information", "Summary of every run")]
+    assert order == sorted(order)
+
+
+def test_summary_table_lists_every_run(report):
+    html, results, _ = report
+    summary = html[html.index('id="summary"'):]
+    assert summary.count("<tr class=") == len(results["runs"])
+
+
+def parse_printed(text: str):
+    """(kind, value) of a printed number, read without dcnn's own formatter."""
+    text = text.strip()
+    if text == "p < 0.001":
+        return "lt", 0.001
+    text = text.removeprefix("p = ")
+    if text.endswith("%"):
+        return "pct", float(text.rstrip(" %"))
+    return "num", float(text.replace(",", ""))
+
+
+def test_every_printed_number_equals_the_results_json_value_it_names(report):
+    html, results, _ = report
+    spans = NUM_SPAN.findall(html)
+    assert len(spans) > 500
+    for ref, text in spans:
+        value = A.get(results, ref)
+        kind, printed = parse_printed(text)
+        if kind == "lt":
+            assert value < printed, (ref, text, value)
+            continue
+        if kind == "pct":
+            value *= 100
+        decimals = len(text.rstrip(" %").split(".")[1]) if "." in text else 0
+        assert abs(value - printed) <= 0.5 * 10 ** -decimals + 1e-9, (ref, text, value)
+
+
+def test_observations_print_no_number_that_does_not_name_its_source(report):
+    html, _, _ = report
+    paragraphs = re.findall(r'<p class="obs">(.*?)</p>', html, flags=re.S)
+    assert len(paragraphs) > 27
+    for p in paragraphs:
+        bare = re.sub(r"§[\d.]*\d", "", NUM_SPAN.sub("", p))   # section references are not results
+        assert not re.search(r"\d\.\d", bare), bare   # every decimal number is a tagged one
+
+
+def test_observations_are_generated_not_written(report):
+    html, results, _ = report
+    # The same wording appears under many figures; the numbers in it differ.
+    assert html.count("seeds") > 20 or html.count("It levels off by epoch") > 5
+
+
+def test_results_json_follows_the_spec(report):
+    _, results, _ = report
+    run = next(r for r in results["runs"] if r["figure"] == 10)
+    for key in ("variant", "section", "figure", "lr", "batch_size", "seed", "status", "trainable_params",
+                "total_params", "num_classes", "history", "metrics"):
+        assert key in run
+    assert run["section"] == "3.3" and run["lr"] == 0.2 and run["variant"] == "vgg16-freeze-all"
+    assert set(run["metrics"]) >= {"best_val_loss", "best_epoch", "final_train_loss", "final_val_loss",
+                                   "overfit_gap", "gap_at_best", "plateau_epoch", "chance_loss", "learned"}
+    for r in results["runs"]:
+        assert r["status"] in ("complete", "diverged")
+        assert r["metrics"] == A.compute_metrics(r["history"], r["num_classes"], 0.01)
+        for h in r["history"]:
+            assert set(h) == {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
+
+
+def test_p_values_recompute_from_the_per_seed_values(report):
+    from scipy import stats
+
+    _, results, _ = report
+    checked = 0
+    for c in results["comparisons"]:
+        a = [v for v in c["a_values"] if v is not None]
+        b = [v for v in c["b_values"] if v is not None]
+        if c["p_value"] is None:
+            continue
+        assert c["p_value"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-9)
+        checked += 1
+    assert checked > 0
+
+
+def test_html_is_self_contained_and_escapes_the_study(tmp_path):
+    d = minimal_study()
+    d["title"] = "Study <b>bold</b>"
+    d["variants"]["scratch"]["title"] = "<script>alert('x')</script> net"
+    study = write_study(tmp_path / "study.yaml", d)
+    build = tmp_path / "build"
+    dcnn("report", "--run-missing", "--no-pdf", "--study", str(study), "--build", str(build), "-j", "1", check=True)
+    html = (build / "report.html").read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; net" in html
+    assert "Study &lt;b&gt;bold&lt;/b&gt;" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "@import" not in html and "<link" not in html

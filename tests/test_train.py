@@ -1,0 +1,86 @@
+"""fit(): determinism, divergence, resuming, and a run killed with SIGKILL mid-epoch."""
+import math
+import shutil
+
+import pytest
+import torch
+
+from conftest import dcnn, load_results, minimal_study, write_study
+from dcnn.data import AUGMENT_PRESETS, load_digits_tasks
+from dcnn.store import Store
+from dcnn.train import FitConfig, fit
+
+
+@pytest.fixture(scope="module")
+def task():
+    return load_digits_tasks(train_per_class=4, val_per_class=3)[1]
+
+
+def no_seconds(history):
+    return [{k: v for k, v in h.items() if k != "seconds"} for h in history]
+
+
+def test_same_seed_gives_an_identical_history(task):
+    cfg = FitConfig(arch="scratch_cnn", num_classes=5, lr=0.05, seed=3, epochs=3, dropout=0.5,
+                    augment=AUGMENT_PRESETS["digits"])
+    a, b = fit(cfg, task.train, task.val), fit(cfg, task.train, task.val)
+    assert no_seconds(a.history) == no_seconds(b.history)
+    c = fit(FitConfig(**{**cfg.__dict__, "seed": 4}), task.train, task.val)
+    assert no_seconds(c.history) != no_seconds(a.history)
+
+
+def test_a_nan_loss_stops_the_run_as_diverged(task):
+    res = fit(FitConfig(arch="vgg16", num_classes=5, lr=1e6, seed=0, epochs=5, width_divisor=32),
+              task.train, task.val)
+    assert res.status == "diverged"
+    assert res.diverged_epoch == len(res.history) + 1
+    assert all(math.isfinite(h["val_loss"]) for h in res.history)
+
+
+class MemoryCheckpoint:
+    def __init__(self):
+        self.state = None
+
+    def load(self):
+        return self.state
+
+    def save(self, state):
+        self.state = {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
+
+
+def test_resuming_from_a_checkpoint_equals_an_uninterrupted_run(task):
+    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.01, seed=0, epochs=4, width_divisor=32, momentum=0.9,
+                    batch_size=2)
+    full = fit(cfg, task.train, task.val)
+    ckpt = MemoryCheckpoint()
+    stops = iter([False, True])
+    first = fit(cfg, task.train, task.val, checkpoint=ckpt, should_stop=lambda: next(stops))
+    assert first.status == "interrupted" and len(first.history) == 2 and ckpt.state["epoch"] == 2
+    second = fit(cfg, task.train, task.val, checkpoint=ckpt)
+    assert second.status == "complete"
+    assert no_seconds(second.history) == no_seconds(full.history)
+
+
+def test_sigkill_mid_epoch_then_rerun_gives_the_uninterrupted_history(tmp_path):
+    d = minimal_study()
+    d["defaults"]["epochs"] = 3
+    d["variants"] = {"vgg16-train-all": d["variants"]["vgg16-train-all"]}
+    d["variants"]["vgg16-train-all"].pop("compare_to")
+    d["variants"]["vgg16-train-all"]["batch_size"] = 1
+    study = write_study(tmp_path / "study.yaml", d)
+    ref, killed = tmp_path / "ref", tmp_path / "killed"
+    dcnn("run", "--study", str(study), "--build", str(ref), "-j", "1", check=True)
+    shutil.copytree(ref / "pretrain", killed / "pretrain")   # so that only the run itself counts steps
+    # 20 training images per epoch at batch 1: step 30 is the middle of epoch 2.
+    proc = dcnn("run", "--study", str(study), "--build", str(killed), "-j", "1", env={"DCNN_FAULT": "train.step:30"})
+    assert proc.returncode == -9 or proc.returncode == 137, proc.stderr
+    ckpts = list((killed / "runs").glob("*/checkpoint.pt"))
+    assert len(ckpts) == 1, "the run died after its first epoch's checkpoint"
+    assert not list((killed / "runs").glob("*/result.json"))
+    dcnn("run", "--study", str(study), "--build", str(killed), "-j", "1", "-v", check=True)
+    for b in (ref, killed):
+        dcnn("report", "--study", str(study), "--build", str(b), "--no-pdf", check=True)
+    a, b = load_results(ref)["runs"][0], load_results(killed)["runs"][0]
+    assert a["status"] == b["status"] == "complete"
+    assert no_seconds(a["history"]) == no_seconds(b["history"])
+    assert not list((killed / "runs").glob("*/checkpoint.pt"))  # a finished run leaves no checkpoint
