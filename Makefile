@@ -24,7 +24,7 @@ run: $(STAMP)  ## make run VARIANT=vgg16-freeze-all: that variant's runs (all le
 	$(PY) -m dcnn run $(VARIANT) $(ARGS) $(if $(JOBS),-j $(JOBS))
 
 test: $(STAMP)  ## the test suite (CPU, a few minutes)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)  ## CPU benchmark: runner vs bare loop, whole study cold and warm
 	$(PY) bench/cpu_study.py

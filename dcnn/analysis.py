@@ -80,7 +80,7 @@ class Num:
 
     value: float | int
     ref: str            # JSON pointer into results.json, e.g. /runs/3/metrics/best_val_loss
-    fmt: str = "loss"   # loss (3 decimals) | int | pct (1 decimal, percent) | p (p-value) | g (shortest) | s (seconds)
+    fmt: str = "loss"   # loss (3 decimals) | int | pct (1 decimal, percent) | p (p-value) | g (shortest) | s (seconds) | count (1,234)
 
     @property
     def text(self) -> str:
@@ -90,6 +90,8 @@ class Num:
 def format_number(value: float | int, fmt: str) -> str:
     if fmt == "int":
         return str(int(value))
+    if fmt == "count":
+        return f"{int(value):,}"
     if fmt == "pct":
         return f"{100 * value:.1f} %"
     if fmt == "p":
@@ -154,7 +156,7 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
     """Compare group ``a`` with group ``b`` on ``metric`` across seeds.
 
     verdict: lower | higher (significant at ``alpha``), within_noise, single_seed, identical,
-    a_diverged | b_diverged | both_diverged (no value to compare on one side).
+    a_diverged | b_diverged | both_diverged (no value to compare on one side), not_run.
     """
     ga, gb = group_by_name(results, a), group_by_name(results, b)
     av = [v for v in ga["metrics"][metric]["values"] if v is not None]
@@ -162,6 +164,9 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
     out: dict[str, Any] = {"a": a, "b": b, "metric": metric, "a_values": ga["metrics"][metric]["values"],
                            "b_values": gb["metrics"][metric]["values"], "difference": None,
                            "difference_se": None, "p_value": None, "alpha": alpha}
+    if ga["n_done"] == 0 or gb["n_done"] == 0:
+        out["verdict"] = "not_run"
+        return out
     if not av or not bv:
         out["verdict"] = "both_diverged" if not av and not bv else ("a_diverged" if not av else "b_diverged")
         return out
@@ -467,6 +472,8 @@ def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base
     c = results["comparisons"][ci]
     lead = [f"Against {base_title} (§{base_section}, same learning rate), "]
     v = c["verdict"]
+    if v == "not_run":
+        return lead + ["no comparison yet: one of the two has not been trained."]
     if v == "a_diverged":
         return lead + [f"{this} diverged in every seed while the other did not."]
     if v == "b_diverged":

@@ -5,6 +5,7 @@ the allowed values; the CLI prints it and exits with code 2.
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import functools
 import fnmatch
@@ -189,6 +190,7 @@ class Profile(Strict):
     image_size: int
     train_per_class: Optional[int] = None
     val_per_class: Optional[int] = None
+    source_train_per_class: Optional[int] = None  # pretraining images per digit (default: all not held out)
     split_seed: int = 0
     vgg_width_divisor: int = 1
     augment: Literal["digits", "natural"] = "digits"
@@ -199,6 +201,8 @@ class Profile(Strict):
     channels_last: bool = False        # (changes results by float rounding)
     cuda_graphs: bool = True           # capture the whole training step where shapes are static
     workers_per_gpu: int = 4           # runs trained at once on one GPU
+    ray_cpus_per_run: Float = 1.0      # --executor ray: each run's share of a node
+    ray_gpus_per_run: Float = 0.0
 
     @model_validator(mode="after")
     def _complete(self) -> "Profile":
@@ -560,6 +564,17 @@ def load_study(path: Path | str = "study.yaml", profile: str = "demo") -> Study:
 _CODE_FILES = ("data.py", "models.py", "train.py", "fast.py")
 
 
+def _code_fingerprint(source: str) -> str:
+    """The syntax tree without docstrings: editing a comment or a docstring retrains nothing."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False, include_attributes=False)
+
+
 @functools.lru_cache(maxsize=None)
 def code_version() -> str:
     """A hash of the code that turns a config into numbers: any change to it means retraining."""
@@ -569,7 +584,7 @@ def code_version() -> str:
         p = here / name
         if p.exists():
             h.update(name.encode())
-            h.update(p.read_bytes())
+            h.update(_code_fingerprint(p.read_text()).encode())
     return h.hexdigest()[:16]
 
 

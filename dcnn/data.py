@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".gif", ".tif", ".tiff", ".webp")
 
 
 class DataError(Exception):
@@ -109,7 +109,7 @@ def _digits_images(images: np.ndarray, image_size: int) -> torch.Tensor:
 
 
 def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: int = 32,
-                      split_seed: int = 0) -> tuple[TaskData, TaskData]:
+                      split_seed: int = 0, source_train_per_class: Optional[int] = None) -> tuple[TaskData, TaskData]:
     """(source, target): digits 0–4 for pretraining (all images not held out for validation) and
     digits 5–9 for the study (``train_per_class`` / ``val_per_class`` per digit), a fixed
     stratified split."""
@@ -118,7 +118,7 @@ def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: i
     digits = load_digits()
     y = digits.target.astype(np.int64)
     tasks = []
-    for name, classes, n_train in (("digits 0-4", [0, 1, 2, 3, 4], None),
+    for name, classes, n_train in (("digits 0-4", [0, 1, 2, 3, 4], source_train_per_class),
                                    ("digits 5-9", [5, 6, 7, 8, 9], train_per_class)):
         tr, va = _stratified_split(y, classes, val_per_class, n_train, split_seed)
         remap = {c: i for i, c in enumerate(classes)}

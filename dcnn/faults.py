@@ -2,8 +2,9 @@
 
 At the n-th time (default 1st) this process reaches ``<point>``, the action happens:
 ``kill`` (default) SIGKILLs the whole process group, as a user's ``kill -9`` of ``dcnn run``
-would; ``enospc`` raises the "no space left on device" error a full disk gives; ``raise``
-raises a RuntimeError, as an out-of-memory error would. Unset, ``hit`` costs one dict lookup.
+would; ``enospc`` / ``erofs`` raise the error a full disk / a read-only file system gives; ``raise``
+raises a RuntimeError, as an out-of-memory error would. Unset, ``hit`` costs two dict lookups.
+``DCNN_FAULT_TRACE=<file>`` appends every point reached to that file.
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def _parse(spec: str) -> tuple[str, int, str]:
 
 
 def hit(point: str) -> None:
+    trace = os.environ.get("DCNN_FAULT_TRACE")
+    if trace:  # the tests read the points a run passes, to pick where to kill it
+        with open(trace, "a") as f:
+            f.write(point + "\n")
     spec = os.environ.get("DCNN_FAULT")
     if not spec:
         return
@@ -37,6 +42,8 @@ def hit(point: str) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if action == "erofs":
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
     if action == "raise":
         raise RuntimeError(f"injected failure at {point} (simulated out of memory)")
-    raise ValueError(f"DCNN_FAULT: unknown action '{action}' (allowed: kill, enospc, raise)")
+    raise ValueError(f"DCNN_FAULT: unknown action '{action}' (allowed: kill, enospc, erofs, raise)")

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 TRAIN, VAL = "#1f5fa8", "#d9730d"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#ff7f0e", "#393b79", "#637939", "#8c6d31", "#843c39")
-SIZE = (6.2, 2.9)
+SIZE = (6.4, 2.5)
 matplotlib.rcParams.update({"svg.hashsalt": "dcnn", "font.size": 9, "axes.spines.top": False,
                             "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
                             "legend.frameon": False, "legend.fontsize": 8})
@@ -76,10 +76,12 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
     """Train and validation loss per epoch. One run: its curves; several seeds: each seed faint,
     the mean as a line and the min–max band. Best epochs are dots, the plateau a dotted line, a
     divergence an ×."""
-    fig = Figure(figsize=SIZE)
-    ax = fig.add_subplot()
     hists = [r["history"] for r in runs]
     single = len(runs) == 1
+    if not any(hists):  # nothing to draw: a short strip says why
+        return _empty_strip(runs, epochs)
+    fig = Figure(figsize=SIZE)
+    ax = fig.add_subplot()
     top = ylim[1]
     for r in runs:
         ep, tl = _curve(r["history"], "train_loss")
@@ -111,13 +113,38 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
     if p is not None:
         ax.axvline(p, color="#2a7f3f", lw=1.0, ls="-.", label=f"plateau (epoch {p})" if single else "plateau of the mean")
     _finish(ax, chance, ylim, epochs)
-    ax.legend(loc="upper right", ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+    return _svg(fig)
+
+
+def _empty_strip(runs: list[dict], epochs: int) -> str:
+    fig = Figure(figsize=(SIZE[0], 1.0))
+    ax = fig.add_subplot()
+    diverged = [r for r in runs if r["status"] == "diverged"]
+    for i, r in enumerate(diverged):
+        ax.plot([r["diverged_epoch"]], [i], "x", color="#b00020", ms=8, mew=2)
+    if diverged:
+        where = sorted({r["diverged_epoch"] for r in diverged})
+        who = "the run" if len(runs) == 1 else ("every seed" if len(diverged) == len(runs) else "these seeds")
+        text, colour = (f"no finished epoch: {who} diverged in epoch {', '.join(map(str, where))} "
+                        "(loss NaN or infinite)"), "#b00020"
+    else:
+        text, colour = "not run yet", "#777777"
+    rows = max(len(diverged), 1)
+    ax.text(epochs / 2, (rows - 1) / 2, text, ha="center", va="center", fontsize=9, color=colour)
+    ax.set_xlim(0.5, epochs + 0.5)
+    ax.set_ylim(-0.8, rows - 0.2)
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     return _svg(fig)
 
 
 def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float], epochs: int) -> str:
     """Mean validation loss of several configurations, one colour each."""
-    fig = Figure(figsize=(SIZE[0], 3.3))
+    fig = Figure(figsize=(SIZE[0], 2.7))
     ax = fig.add_subplot()
     for s in series:
         if not any(s["histories"]):
@@ -127,14 +154,14 @@ def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float],
         ax.fill_between(ep, [min(v, ylim[1]) for v in lo], [min(v, ylim[1]) for v in hi], color=s["color"], alpha=0.10, lw=0)
         ax.plot(ep, [min(v, ylim[1]) for v in mean], color=s["color"], lw=1.6, label=s["label"])
     _finish(ax, chance, ylim, epochs)
-    ax.set_ylabel("validation loss (mean over seeds)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_ylabel("validation loss\n(mean over seeds)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     return _svg(fig)
 
 
 def sweep_figure(points: list[dict], reference: Optional[dict], reference_label: str, chance: float) -> str:
     """Best validation loss and accuracy against the number of frozen conv layers k."""
-    fig = Figure(figsize=(SIZE[0], 2.8))
+    fig = Figure(figsize=(SIZE[0], 2.6))
     axes = fig.subplots(1, 2)
     for ax, metric, label in ((axes[0], "best_val_loss", "best validation loss"),
                               (axes[1], "val_acc_at_best", "validation accuracy at best epoch")):
@@ -150,10 +177,11 @@ def sweep_figure(points: list[dict], reference: Optional[dict], reference_label:
             ax.axhline(reference["mean"], color="#444444", ls="--", lw=1.1, label=reference_label)
         if metric == "best_val_loss":
             ax.axhline(chance, color="#555555", lw=0.9, ls=":", label="chance")
-        ax.set_xlabel("k = conv layers frozen (from the input)")
+        ax.set_xlabel("k (conv layers frozen)")
         ax.set_ylabel(label)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    axes[0].legend(loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3)
     fig.tight_layout()
     return _svg(fig)
 

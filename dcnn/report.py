@@ -18,6 +18,7 @@ from . import analysis as A
 from . import figures as F
 from .config import Study
 from .data import AUGMENT_PRESETS
+from . import faults
 from .store import atomic_write
 
 log = logging.getLogger("dcnn")
@@ -123,8 +124,8 @@ class Builder:
                     f"The same as {where} ({base_variant})"]
         if first is not None and first.get("trainable_params") is not None:
             ri = g["runs"][0]
-            sentence += [": ", A.num(self.r, f"/runs/{ri}/trainable_params", "int"), " of ",
-                         A.num(self.r, f"/runs/{ri}/total_params", "int"), " parameters train."]
+            sentence += [": ", A.num(self.r, f"/runs/{ri}/trainable_params", "count"), " of ",
+                         A.num(self.r, f"/runs/{ri}/total_params", "count"), " parameters train."]
         else:
             sentence.append(".")
         return [sentence]
@@ -143,8 +144,8 @@ class Builder:
                     f"{'nothing' if not st['freeze'] else ', '.join(st['freeze'])} frozen"]
         if first is not None and first.get("trainable_params") is not None:
             ri = g["runs"][0]
-            text += ["; ", A.num(self.r, f"/runs/{ri}/trainable_params", "int"), " of ",
-                     A.num(self.r, f"/runs/{ri}/total_params", "int"), " parameters train."]
+            text += ["; ", A.num(self.r, f"/runs/{ri}/trainable_params", "count"), " of ",
+                     A.num(self.r, f"/runs/{ri}/total_params", "count"), " parameters train."]
         else:
             text.append(".")
         return text
@@ -336,6 +337,7 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
     if len(missing) > 20:
         log.warning("... and %d more runs not run yet or failed", len(missing) - 20)
     paths = [build / "results.json", build / "report.html"]
+    faults.hit("report.write")
     atomic_write(paths[0], json.dumps(results, indent=1, allow_nan=False).encode())
     html = render_html(study, results, build / "figures")
     atomic_write(paths[1], html.encode())

@@ -71,7 +71,8 @@ def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str
     prof = study.profile
     if prof.data == "digits":
         source, target = load_digits_tasks(train_per_class=prof.train_per_class, val_per_class=prof.val_per_class,
-                                           image_size=prof.image_size, split_seed=prof.split_seed)
+                                           image_size=prof.image_size, split_seed=prof.split_seed,
+                                           source_train_per_class=prof.source_train_per_class)
         return StudyData(target, source)
     if data_dir is None:
         raise DataError(f"profile '{study.profile_name}' needs --data DIR (an ImageFolder with train/ and val/)")
@@ -106,6 +107,7 @@ class Job:
     spec: Optional[RunSpec] = None
     backbone: Optional[str] = None  # pretrain key (demo) or "imagenet:<weights>" (paper)
     cost: float = 1.0               # a rough relative training cost, for ordering and the ETA
+    cuda_graphs: bool = True        # an execution detail (same kernels), so not part of the key
 
     @property
     def short(self) -> str:
@@ -152,7 +154,8 @@ def run_job(spec: RunSpec, study: Study, data: StudyData, backbone: Optional[str
                     bf16=s.bf16, channels_last=s.channels_last)
     bb = backbone if s.pretrained else None
     key = make_key({"fit": asdict(fit), "data": data.target.fingerprint, "backbone": bb, "code": code_version()})
-    return Job("run", key, spec.label, fit, spec, bb, _cost(fit, len(data.target.train)))
+    return Job("run", key, spec.label, fit, spec, bb, _cost(fit, len(data.target.train)),
+               cuda_graphs=study.profile.cuda_graphs)
 
 
 def backbone_id(study: Study, pre: Optional[Job]) -> Optional[str]:
@@ -187,7 +190,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     t0 = time.perf_counter()
     result = fit(job.fit, task.train, task.val, device=device, init_state=backbone_state,
                  checkpoint=checkpoint, on_epoch=on_epoch, should_stop=should_stop,
-                 keep_state=job.kind == "pretrain")
+                 keep_state=job.kind == "pretrain", cuda_graphs=job.cuda_graphs)
     payload = {
         "kind": job.kind, "label": job.label, "status": result.status, "history": result.history,
         "diverged_epoch": result.diverged_epoch, "trainable_params": result.trainable_params,
@@ -198,6 +201,8 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     }
     if job.spec is not None:
         payload.update(variant=job.spec.variant, lr=job.spec.lr, seed=job.spec.seed)
+    if job.kind == "pretrain":
+        payload["source_accuracy"] = result.history[-1]["val_acc"] if result.history else None
     return payload, result.state_dict
 
 
@@ -214,9 +219,13 @@ class Outcome:
 _WORKER: dict[str, Any] = {"data": {}, "backbone": {}, "stop": None, "events": None, "device": None}
 
 
-def _init_worker(threads: int, stop: Any, events: Any, device: str) -> None:
+def _init_worker(threads: int, stop: Any, events: Any, device: str, counter: Any = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns Ctrl-C into `stop`
     torch.set_num_threads(threads)
+    if device == "cuda" and counter is not None and torch.cuda.device_count() > 1:
+        with counter.get_lock():  # spread the workers over the GPUs, round robin
+            device = f"cuda:{counter.value % torch.cuda.device_count()}"
+            counter.value += 1
     _WORKER.update(stop=stop, events=events, device=device)
 
 
@@ -278,7 +287,6 @@ def execute_local(job: Job, root: str, data_path: str, force_fresh: bool = False
     if payload["status"] == "interrupted":
         return Outcome(job.key, "interrupted", seconds=time.perf_counter() - t0)
     if job.kind == "pretrain":
-        payload["source_accuracy"] = payload["history"][-1]["val_acc"] if payload["history"] else None
         store.write_pretrain(job.key, payload, state)
     else:
         store.write_result(job.key, payload)
@@ -328,13 +336,19 @@ class PoolExecutor(Executor):
         self.root, self.data_path, self.force, self.workers = root, data_path, force, workers
         ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(threads, stop, events, device))
+                                        initargs=(threads, stop, events, device, ctx.Value("i", 0)))
 
     def submit(self, job: Job) -> Future:
         return self.pool.submit(execute_local, job, self.root, self.data_path, job.key in self.force)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """A second Ctrl-C: stop now; each run keeps the checkpoint of its last finished epoch."""
+        for proc in list(getattr(self.pool, "_processes", {}).values()):
+            proc.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def schedule(jobs: list[Job], pre: Optional[Job], store: Store, executor: Executor, *, force: bool,
@@ -521,27 +535,28 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     """Train every selected run that is not cached. Ctrl-C stops after the current epochs' checkpoints."""
     store = Store(build)
     store.check_writable()
+    store.sweep_temporaries()
     runs = study.select(patterns or [])
     dev = resolve_device(device)
     data = load_study_data(study, store, data_dir)
     pre, jobs = plan(study, data, runs)
-    if pre is not None and study.profile.data == "imagefolder":
-        pre = None
-    if study.profile.data == "imagefolder" and any(j.backbone for j in jobs):
-        # Fail before any training when the ImageNet weights cannot be had.
-        load_imagenet_vgg16(study.profile.weights) if not imagenet_weights_path(study.profile.weights).exists() else None
+    if study.profile.data == "imagefolder" and any(j.backbone for j in jobs) \
+            and not imagenet_weights_path(study.profile.weights).exists():
+        load_imagenet_vgg16(study.profile.weights)  # downloads, or stops with one line before any training
     data_path = store.data_file(data.target.fingerprint)
     if not data_path.exists():
         atomic_write(data_path, dump_tensors(data.to_dict()), fsync=False)
     reporter = reporter or Reporter()
-    n_cpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if workers is None:
-        workers = study.profile.workers_per_gpu if dev.type == "cuda" else n_cpu
+        n_cpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        gpus = max(1, torch.cuda.device_count()) if dev.type == "cuda" else 0
+        workers = study.profile.workers_per_gpu * gpus if dev.type == "cuda" else n_cpu
     force_keys = {j.key for j in ([pre] if pre else []) + jobs} if force else set()
 
+    pooled = executor == "local" and workers > 1
     ctx = mp.get_context("spawn")
-    stop = ctx.Event() if workers > 1 and executor == "local" else threading.Event()
-    events = ctx.Queue() if workers > 1 and executor == "local" else None
+    stop = ctx.Event() if pooled else threading.Event()
+    events = ctx.Queue() if pooled else None
     interrupts = {"n": 0}
 
     def on_sigint(signum, frame):
@@ -551,28 +566,31 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         stop.set()
         reporter._print("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
 
-    old_handler = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
-    pump = None
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    ex: Optional[Executor] = None
     try:
         if executor == "ray":
             from .ray_executor import RayExecutor
 
-            ex: Executor = RayExecutor(store, data, dev, ray_address, study.profile)
-        elif workers <= 1:
-            torch.set_num_threads(1 if dev.type == "cpu" else torch.get_num_threads())
-            ex = InlineExecutor(str(store.root), str(data_path), str(dev), stop,
-                                _EventSink(reporter), force_keys)
+            ex = RayExecutor(store, data, dev, ray_address, study.profile)
+        elif not pooled:
+            # One thread per run everywhere: a run's numbers do not depend on -j (and batch 1 gains
+            # nothing from a second thread).
+            torch.set_num_threads(1)
+            ex = InlineExecutor(str(store.root), str(data_path), str(dev), stop, _EventSink(reporter), force_keys)
         else:
-            threads = max(1, n_cpu // workers) if dev.type == "cpu" else 1
-            threads = 1 if dev.type == "cpu" else threads  # one thread per run: bit-identical to -j 1
-            ex = PoolExecutor(str(store.root), str(data_path), str(dev), workers, threads, stop, events, force_keys)
-            pump = threading.Thread(target=_pump_events, args=(events, reporter), daemon=True)
-            pump.start()
-        try:
-            summary = schedule(jobs, pre, store, ex, force=force, reporter=reporter, stop=stop)
-        finally:
-            ex.close()
+            ex = PoolExecutor(str(store.root), str(data_path), str(dev), workers, 1, stop, events, force_keys)
+            threading.Thread(target=_pump_events, args=(events, reporter), daemon=True).start()
+        summary = schedule(jobs, pre, store, ex, force=force, reporter=reporter, stop=stop)
+    except KeyboardInterrupt:
+        if isinstance(ex, PoolExecutor):
+            ex.terminate()
+            ex = None
+        raise
     finally:
+        if ex is not None:
+            ex.close()
         reporter.close()
         if events is not None:
             events.put(None)

@@ -37,6 +37,16 @@ FORMAT = 1
 _MAGIC = b"DCNN-CHECKPOINT-1\n"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class StoreError(Exception):
     """A write failed (disk full, read-only build dir): one line; finished runs stay intact."""
 
@@ -268,10 +278,29 @@ class Store:
     def data_file(self, fingerprint: str) -> Path:
         return self.root / "data" / f"{fingerprint[:24]}.pt"
 
+    def sweep_temporaries(self) -> int:
+        """Remove temporary files left by writers that were killed (their process is gone)."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for tmp in self.root.rglob(".*.tmp"):
+            try:
+                pid = int(tmp.name.rsplit(".", 3)[-3])
+            except (ValueError, IndexError):
+                continue
+            if pid != os.getpid() and not _alive(pid):
+                try:
+                    tmp.unlink()
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
+
     def check_writable(self) -> None:
         """Fail early, with one line, when nothing can be written under the build directory."""
         probe = self.root / f".write-probe-{os.getpid()}"
         try:
+            faults.hit("store.check_writable")
             self.root.mkdir(parents=True, exist_ok=True)
             probe.write_bytes(b"")
             probe.unlink()

@@ -1,6 +1,7 @@
 """fit(): one run's epoch loop — seeding, device, divergence, per-epoch checkpoints → one history."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 from contextlib import nullcontext
@@ -13,6 +14,8 @@ import torch.nn.functional as F
 from . import faults
 from .data import Augment, Preprocess, Split, epoch_batches
 from .models import build_model, freeze, param_counts, parse_freeze_spec, replace_head
+
+log = logging.getLogger("dcnn")
 
 
 @dataclass(frozen=True)
@@ -119,16 +122,97 @@ def evaluate(model: torch.nn.Module, split: Split, pre: Preprocess, *, chunk: in
     return float(loss_sum) / n, int(correct) / n
 
 
+class EagerStep:
+    """One SGD step: forward, loss, backward, update; returns the (detached) batch loss."""
+
+    def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, autocast, channels_last: bool):
+        self.model, self.opt, self.autocast, self.channels_last = model, opt, autocast, channels_last
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, set_to_none: bool = True) -> torch.Tensor:
+        if self.channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        with self.autocast():
+            loss = F.cross_entropy(self.model(xb), yb)
+        self.opt.zero_grad(set_to_none=set_to_none)
+        loss.backward()
+        self.opt.step()
+        return loss.detach()
+
+
+class GraphedStep:
+    """The whole step captured once as a CUDA graph and replayed: one launch instead of hundreds.
+
+    The first steps run eagerly on a side stream (as CUDA graph capture requires), then the next
+    full-size batch is captured; a batch of another size (the last, smaller one) runs eagerly.
+    Each step is a real training step, so the sequence of updates is the eager one.
+    """
+
+    WARMUP = 3
+
+    def __init__(self, eager: EagerStep, batch_size: int):
+        self.eager, self.batch_size = eager, batch_size
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.warm, self.failed = 0, False
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        if self.failed or xb.shape[0] != self.batch_size:
+            return self.eager(xb, yb, set_to_none=self.graph is None)
+        if self.graph is None:
+            if self.warm < self.WARMUP:
+                self.warm += 1
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    loss = self.eager(xb, yb)
+                torch.cuda.current_stream().wait_stream(side)
+                return loss
+            try:
+                self._capture(xb, yb)
+            except Exception as exc:  # an op that cannot be captured: stay eager, say so once
+                log.warning("CUDA graph capture failed (%s); training this run eagerly", exc)
+                self.failed, self.graph = True, None
+                return self.eager(xb, yb)
+        self.x.copy_(xb)
+        self.y.copy_(yb)
+        self.graph.replay()
+        return self.loss
+
+    def _capture(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
+        e = self.eager
+        self.x, self.y = xb.clone(), yb.clone()
+        x = self.x.contiguous(memory_format=torch.channels_last) if e.channels_last else self.x
+        e.opt.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            with e.autocast():
+                loss = F.cross_entropy(e.model(x), self.y)
+            loss.backward()
+            e.opt.step()
+        self.loss, self.graph = loss.detach(), graph
+
+
+def make_step(model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: FitConfig, device: torch.device,
+              autocast, cuda_graphs: bool):
+    eager = EagerStep(model, opt, autocast, cfg.channels_last)
+    # Adam keeps its step count on the host, which a graph cannot update: SGD only.
+    if device.type == "cuda" and cuda_graphs and cfg.optimizer == "sgd":
+        return GraphedStep(eager, cfg.batch_size)
+    return eager
+
+
 def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
         init_state: dict | None = None, checkpoint: Checkpoint | None = None,
         on_epoch: Callable[[int, dict], None] | None = None,
-        should_stop: Callable[[], bool] | None = None, keep_state: bool = False) -> FitResult:
+        should_stop: Callable[[], bool] | None = None, keep_state: bool = False,
+        cuda_graphs: bool = True) -> FitResult:
     """Train one run; returns its per-epoch history (train_loss, val_loss, val_acc, seconds).
 
     A non-finite training loss stops the run as ``diverged`` and keeps the finished epochs.
     With ``checkpoint``, every finished epoch is saved and a later call resumes after it.
     """
     device = torch.device(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick its fastest kernels
     model = build_for_fit(cfg, init_state)
     trainable, total = param_counts(model)
     model.to(device)
@@ -137,7 +221,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(cfg, params)
     pre = Preprocess(cfg.augment, cfg.mean, cfg.std)
-    train, val = train.to(device), val.to(device)
+    train, val = train.to(device), val.to(device)   # decoded once, kept on the device
     use_bf16 = cfg.bf16 and device.type == "cuda"
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
 
@@ -149,6 +233,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         opt.load_state_dict(state["optimizer"])
         history = list(state["history"])
         start_epoch = int(state["epoch"]) + 1
+    step_fn = make_step(model, opt, cfg, device, autocast, cuda_graphs)
 
     # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
     check_every = 1 if device.type == "cpu" else 50
@@ -161,14 +246,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         seen = 0
         for step, (xb, yb) in enumerate(epoch_batches(train, cfg.batch_size, pre, gen), 1):
-            if cfg.channels_last:
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            with autocast():
-                loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach().double() * yb.shape[0]
+            loss_sum += step_fn(xb, yb).double() * yb.shape[0]
             seen += yb.shape[0]
             faults.hit("train.step")
             if step % check_every == 0 and not math.isfinite(float(loss_sum)):

@@ -16,7 +16,8 @@ STUDY = ROOT / "study.yaml"
 
 # The demo profile at toy scale: 4 images per class, a VGG16 with widths / 32, two epochs.
 TINY_PROFILE = {
-    "data": "digits", "image_size": 32, "train_per_class": 4, "val_per_class": 4, "split_seed": 0,
+    "data": "digits", "image_size": 32, "train_per_class": 4, "val_per_class": 4, "source_train_per_class": 20,
+    "split_seed": 0,
     "vgg_width_divisor": 32, "augment": "digits",
     "pretrain": {"epochs": 2, "batch_size": 8, "optimizer": "adam", "lr": 0.001, "seed": 0},
 }

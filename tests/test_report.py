@@ -7,6 +7,9 @@ import pytest
 from conftest import dcnn, load_results, minimal_study, write_study
 from dcnn import analysis as A
 
+# Every test of this module shares one trained study: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group("paper_shaped")
+
 NUM_SPAN = re.compile(r'<span class="n" data-ref="([^"]+)">([^<]*)</span>')
 
 
