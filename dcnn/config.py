@@ -200,7 +200,8 @@ class Profile(Strict):
     bf16: bool = False                 # CUDA autocast to bfloat16 (changes results)
     channels_last: bool = False        # (changes results by float rounding)
     cuda_graphs: bool = True           # capture the whole training step where shapes are static
-    workers_per_gpu: int = 4           # runs trained at once on one GPU
+    cudnn_benchmark: bool = False      # cuDNN autotuning: pays off only for long runs of one shape
+    workers_per_gpu: int = 1           # runner processes per GPU (more time-slice the GPU)
     ray_cpus_per_run: Float = 1.0      # --executor ray: each run's share of a node
     ray_gpus_per_run: Float = 0.0
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
@@ -161,16 +163,18 @@ def _read_split(root: Path, image_size: int, classes: tuple[str, ...] | None) ->
         raise DataError(f"data directory {root} has no class folders (expected {root}/<class>/<image>)")
     if classes is not None and found != classes:
         raise DataError(f"{root} has classes {list(found)} but train/ has {list(classes)}; they must match")
-    xs, ys = [], []
+    paths, ys = [], []
     for label, name in enumerate(found):
         files = sorted(p for p in (root / name).rglob("*")
                        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
         if not files:
             raise DataError(f"class folder {root / name} has no images "
                             f"(allowed suffixes: {', '.join(IMAGE_SUFFIXES)})")
-        for f in files:
-            xs.append(_decode(f, image_size))
-            ys.append(label)
+        paths += files
+        ys += [label] * len(files)
+    # PIL decodes and resizes without the GIL: threads decode in parallel, in a fixed order.
+    with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1)) as pool:
+        xs = list(pool.map(lambda f: _decode(f, image_size), paths))
     return Split(torch.stack(xs), torch.tensor(ys, dtype=torch.int64)), found
 
 

@@ -107,7 +107,8 @@ class Job:
     spec: Optional[RunSpec] = None
     backbone: Optional[str] = None  # pretrain key (demo) or "imagenet:<weights>" (paper)
     cost: float = 1.0               # a rough relative training cost, for ordering and the ETA
-    cuda_graphs: bool = True        # an execution detail (same kernels), so not part of the key
+    cuda_graphs: bool = True        # execution details (same arithmetic), so not part of the key
+    cudnn_benchmark: bool = False
 
     @property
     def short(self) -> str:
@@ -155,7 +156,7 @@ def run_job(spec: RunSpec, study: Study, data: StudyData, backbone: Optional[str
     bb = backbone if s.pretrained else None
     key = make_key({"fit": asdict(fit), "data": data.target.fingerprint, "backbone": bb, "code": code_version()})
     return Job("run", key, spec.label, fit, spec, bb, _cost(fit, len(data.target.train)),
-               cuda_graphs=study.profile.cuda_graphs)
+               cuda_graphs=study.profile.cuda_graphs, cudnn_benchmark=study.profile.cudnn_benchmark)
 
 
 def backbone_id(study: Study, pre: Optional[Job]) -> Optional[str]:
@@ -190,7 +191,8 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     t0 = time.perf_counter()
     result = fit(job.fit, task.train, task.val, device=device, init_state=backbone_state,
                  checkpoint=checkpoint, on_epoch=on_epoch, should_stop=should_stop,
-                 keep_state=job.kind == "pretrain", cuda_graphs=job.cuda_graphs)
+                 keep_state=job.kind == "pretrain", cuda_graphs=job.cuda_graphs,
+                 cudnn_benchmark=job.cudnn_benchmark)
     payload = {
         "kind": job.kind, "label": job.label, "status": result.status, "history": result.history,
         "diverged_epoch": result.diverged_epoch, "trainable_params": result.trainable_params,
@@ -226,7 +228,14 @@ def _init_worker(threads: int, stop: Any, events: Any, device: str, counter: Any
         with counter.get_lock():  # spread the workers over the GPUs, round robin
             device = f"cuda:{counter.value % torch.cuda.device_count()}"
             counter.value += 1
+    if device.startswith("cuda"):
+        torch.empty(1, device=device)  # create the CUDA context now, while the parent prepares the data
+    import torchvision  # noqa: F401  (every VGG16 run needs it; ~1 s better spent before the first job)
     _WORKER.update(stop=stop, events=events, device=device)
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 def _worker_data(path: str) -> StudyData:
@@ -238,18 +247,20 @@ def _worker_data(path: str) -> StudyData:
     return _WORKER["data"][path]
 
 
-def _backbone_state(job: Job, store: Optional[Store]) -> Optional[dict]:
+def _backbone_state(job: Job, store: Optional[Store], device: torch.device) -> Optional[dict]:
+    """The pretrained weights, loaded once per process and kept on the run's device (each run
+    copies them there, which on a GPU is far cheaper than from the host)."""
     if job.backbone is None:
         return None
     cache = _WORKER["backbone"]
     if job.backbone not in cache:
         if job.backbone.startswith("imagenet:"):
-            cache[job.backbone] = load_imagenet_vgg16(job.backbone.split(":")[1])
+            state = load_imagenet_vgg16(job.backbone.split(":")[1])
         else:
             state = store.read_backbone(job.backbone) if store else None
             if state is None:
                 raise StoreError(f"the pretrained backbone {job.backbone[:12]} is missing; rerun to pretrain it")
-            cache[job.backbone] = state
+        cache[job.backbone] = {k: v.to(device) for k, v in state.items()}
     return cache[job.backbone]
 
 
@@ -270,7 +281,7 @@ def execute_local(job: Job, root: str, data_path: str, force_fresh: bool = False
 
     try:
         data = _worker_data(data_path)
-        backbone = _backbone_state(job, store)
+        backbone = _backbone_state(job, store, device)
         faults.hit("train.start")
         payload, state = train_job(job, data, backbone, device=device, checkpoint=ckpt, on_epoch=on_epoch,
                                    should_stop=(lambda: stop.is_set()) if stop is not None else None)
@@ -331,12 +342,16 @@ class InlineExecutor(Executor):
 
 
 class PoolExecutor(Executor):
-    def __init__(self, root: str, data_path: str, device: str, workers: int, threads: int,
+    """``workers`` processes, started at once so that their start-up (imports, CUDA context)
+    overlaps with the parent's data preparation; ``data_path`` is set before the first job."""
+
+    def __init__(self, root: str, data_path: Optional[str], device: str, workers: int, threads: int,
                  stop: Any, events: Any, force: set[str]):
         self.root, self.data_path, self.force, self.workers = root, data_path, force, workers
         ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                         initargs=(threads, stop, events, device, ctx.Value("i", 0)))
+        self._warm = [self.pool.submit(_ready) for _ in range(workers)]
 
     def submit(self, job: Job) -> Future:
         return self.pool.submit(execute_local, job, self.root, self.data_path, job.key in self.force)
@@ -358,8 +373,7 @@ def schedule(jobs: list[Job], pre: Optional[Job], store: Store, executor: Execut
     t_start = time.perf_counter()
     todo: list[Job] = []
     for job in ([pre] if pre else []) + jobs:
-        cached = (store.read_pretrain(job.key) if job.kind == "pretrain" else store.read_result(job.key)) is not None
-        if cached and not force:
+        if _is_cached(store, job) and not force:
             summary.cached += 1
         elif job not in todo:
             todo.append(job)
@@ -381,9 +395,7 @@ def schedule(jobs: list[Job], pre: Optional[Job], store: Store, executor: Execut
             lock = store.try_lock(job.key)
             if lock is None:        # another dcnn process is training it right now
                 continue
-            done_elsewhere = (store.read_pretrain(job.key) if job.kind == "pretrain"
-                              else store.read_result(job.key)) is not None
-            if done_elsewhere and not force:
+            if _is_cached(store, job) and not force:
                 lock.release()
                 pending.remove(job)
                 summary.cached += 1
@@ -528,6 +540,17 @@ class Reporter:
 
 # ---- entry point ----------------------------------------------------------------------------------
 
+def _decoded_data_cached(study: Study, store: Store, data_dir) -> bool:
+    if study.profile.data == "digits" or data_dir is None or not Path(data_dir).is_dir():
+        return True
+    root = Path(data_dir).expanduser().resolve()
+    return (store.root / "data" / f"index-{_imagefolder_index(root)[:24]}-{study.profile.image_size}.pt").exists()
+
+
+def _is_cached(store: Store, job: Job) -> bool:
+    return (store.read_pretrain(job.key) if job.kind == "pretrain" else store.read_result(job.key)) is not None
+
+
 def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, data_dir=None,
               device: str = "auto", workers: Optional[int] = None, force: bool = False,
               executor: str = "local", ray_address: Optional[str] = None,
@@ -538,51 +561,47 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     store.sweep_temporaries()
     runs = study.select(patterns or [])
     dev = resolve_device(device)
-    data = load_study_data(study, store, data_dir)
-    pre, jobs = plan(study, data, runs)
-    if study.profile.data == "imagefolder" and any(j.backbone for j in jobs) \
-            and not imagenet_weights_path(study.profile.weights).exists():
-        load_imagenet_vgg16(study.profile.weights)  # downloads, or stops with one line before any training
-    data_path = store.data_file(data.target.fingerprint)
-    if not data_path.exists():
-        atomic_write(data_path, dump_tensors(data.to_dict()), fsync=False)
-    reporter = reporter or Reporter()
     if workers is None:
         n_cpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         gpus = max(1, torch.cuda.device_count()) if dev.type == "cuda" else 0
         workers = study.profile.workers_per_gpu * gpus if dev.type == "cuda" else n_cpu
-    force_keys = {j.key for j in ([pre] if pre else []) + jobs} if force else set()
-
+    reporter = reporter or Reporter()
     pooled = executor == "local" and workers > 1
     ctx = mp.get_context("spawn")
     stop = ctx.Event() if pooled else threading.Event()
     events = ctx.Queue() if pooled else None
-    interrupts = {"n": 0}
-
-    def on_sigint(signum, frame):
-        interrupts["n"] += 1
-        if interrupts["n"] > 1:
-            raise KeyboardInterrupt
-        stop.set()
-        reporter._print("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
-
-    main_thread = threading.current_thread() is threading.main_thread()
-    old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     ex: Optional[Executor] = None
+
+    def make_pool() -> PoolExecutor:
+        # One thread per run everywhere: a run's numbers do not depend on -j.
+        pool = PoolExecutor(str(store.root), None, str(dev), workers, 1, stop, events, set())
+        threading.Thread(target=_pump_events, args=(events, reporter), daemon=True).start()
+        return pool
+
     try:
-        if executor == "ray":
+        if pooled and not _decoded_data_cached(study, store, data_dir):
+            ex = make_pool()  # decoding takes a while: let the workers start meanwhile
+        data = load_study_data(study, store, data_dir)
+        pre, jobs = plan(study, data, runs)
+        if study.profile.data == "imagefolder" and any(j.backbone for j in jobs) \
+                and not imagenet_weights_path(study.profile.weights).exists():
+            load_imagenet_vgg16(study.profile.weights)  # downloads, or stops with one line before any training
+        data_path = store.data_file(data.target.fingerprint)
+        if not data_path.exists():
+            atomic_write(data_path, dump_tensors(data.to_dict()), fsync=False)
+        force_keys = {j.key for j in ([pre] if pre else []) + jobs} if force else set()
+        work = force or not all(_is_cached(store, j) for j in ([pre] if pre else []) + jobs)
+        if executor == "ray" and work:
             from .ray_executor import RayExecutor
 
             ex = RayExecutor(store, data, dev, ray_address, study.profile)
-        elif not pooled:
-            # One thread per run everywhere: a run's numbers do not depend on -j (and batch 1 gains
-            # nothing from a second thread).
+        elif pooled and work:
+            ex = ex or make_pool()
+            ex.data_path, ex.force = str(data_path), force_keys
+        else:
             torch.set_num_threads(1)
             ex = InlineExecutor(str(store.root), str(data_path), str(dev), stop, _EventSink(reporter), force_keys)
-        else:
-            ex = PoolExecutor(str(store.root), str(data_path), str(dev), workers, 1, stop, events, force_keys)
-            threading.Thread(target=_pump_events, args=(events, reporter), daemon=True).start()
-        summary = schedule(jobs, pre, store, ex, force=force, reporter=reporter, stop=stop)
+        summary = _schedule_with_ctrl_c(jobs, pre, store, ex, force, reporter, stop)
     except KeyboardInterrupt:
         if isinstance(ex, PoolExecutor):
             ex.terminate()
@@ -594,9 +613,27 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         reporter.close()
         if events is not None:
             events.put(None)
+    return summary
+
+
+def _schedule_with_ctrl_c(jobs, pre, store, ex, force, reporter, stop) -> Summary:
+    """schedule(), with the first Ctrl-C turned into a stop after the current epochs."""
+    interrupts = {"n": 0}
+
+    def on_sigint(signum, frame):
+        interrupts["n"] += 1
+        if interrupts["n"] > 1:
+            raise KeyboardInterrupt
+        stop.set()
+        reporter._print("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    try:
+        return schedule(jobs, pre, store, ex, force=force, reporter=reporter, stop=stop)
+    finally:
         if old_handler is not None:
             signal.signal(signal.SIGINT, old_handler)
-    return summary
 
 
 class _EventSink:
