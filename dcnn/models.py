@@ -121,14 +121,19 @@ def vgg16(num_classes: int, width_divisor: int = 1) -> nn.Module:
     from torchvision.models.vgg import VGG, make_layers
 
     cfg = [c if c == "M" else c // width_divisor for c in VGG16_CFG]
-    model = VGG(make_layers(cfg, batch_norm=False), num_classes=num_classes, init_weights=False)
     last, hidden = 512 // width_divisor, 4096 // width_divisor
-    model.classifier = nn.Sequential(
-        nn.Linear(last * 7 * 7, hidden), nn.ReLU(True), nn.Dropout(0.5),
-        nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(0.5),
-        nn.Linear(hidden, num_classes),
-    )
-    _vgg_init(model)
+    # Built on the meta device (torchvision's constructor would allocate and initialise its own
+    # 120M-parameter classifier first), then materialised once and initialised as torchvision does.
+    with torch.device("meta"):
+        model = VGG(make_layers(cfg, batch_norm=False), num_classes=num_classes, init_weights=False)
+        model.classifier = nn.Sequential(
+            nn.Linear(last * 7 * 7, hidden), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(hidden, num_classes),
+        )
+    if torch.empty(0).device.type != "meta":  # unless the caller only wants shapes
+        model.to_empty(device=torch.empty(0).device)
+        _vgg_init(model)
     return model
 
 

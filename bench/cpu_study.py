@@ -1,0 +1,127 @@
+"""CPU benchmark: does dcnn's runner add overhead to training, and how long does the default study take?
+
+    python bench/cpu_study.py             # both parts (the study part takes minutes)
+    python bench/cpu_study.py --no-study  # only the runner-vs-bare-loop ratio
+
+Part 1 trains the same VGG16/8 run (demo data, batch 1, SGD, one thread) twice in this process: with
+a bare PyTorch loop written for the occasion, and through ``dcnn.runner.run_study`` (planning, cache
+keys, per-epoch checkpoints, result files included). It prints both speeds and their ratio; the
+best of ``--repeat`` tries of each counts.
+
+Part 2 times ``python -m dcnn report --run-missing`` on the shipped study.yaml in an empty build
+directory (cold: every run trained, the report rendered) and then again (warm: everything cached).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EPOCHS = 3
+
+
+def bare_loop(train, val, mean, std) -> float:
+    """The plainest correct loop: images/s over training and evaluation."""
+    from dcnn.models import vgg16
+
+    torch.manual_seed(0)
+    model = vgg16(5, 8)
+    opt = torch.optim.SGD(model.parameters(), lr=0.002)
+    m = torch.tensor(mean).view(1, 3, 1, 1)
+    s = torch.tensor(std).view(1, 3, 1, 1)
+    x_train = (train.x.float() / 255 - m) / s
+    x_val = (val.x.float() / 255 - m) / s
+    t0 = time.perf_counter()
+    for epoch in range(EPOCHS):
+        model.train()
+        total = 0.0
+        for i in torch.randperm(len(train)).tolist():
+            loss = F.cross_entropy(model(x_train[i:i + 1]), train.y[i:i + 1])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        model.eval()
+        with torch.no_grad():
+            F.cross_entropy(model(x_val), val.y).item()
+    return EPOCHS * (len(train) + len(val)) / (time.perf_counter() - t0)
+
+
+def runner(tmp: Path) -> float:
+    from dcnn.config import load_study
+    from dcnn.runner import Reporter, run_study
+
+    d = yaml.safe_load((ROOT / "study.yaml").read_text())
+    d["defaults"].update(epochs=EPOCHS, seeds=1)
+    v = d["variants"]["vgg16-random-init"]
+    v.pop("extends")
+    v.update(model="vgg16", normalise="backbone", runs=[{"lr": 0.002, "section": "A.1"}])
+    d["variants"] = {"vgg16-random-init": v}
+    d["sweeps"], d["claims"] = {}, []
+    path = tmp / "study.yaml"
+    path.write_text(yaml.safe_dump(d))
+    study = load_study(path)
+    build = Path(tempfile.mkdtemp(dir=tmp))
+    t0 = time.perf_counter()
+    run_study(study, build, workers=1, device="cpu", reporter=Reporter(stream=open(os.devnull, "w")))
+    n_train = study.profile.train_per_class * 5
+    n_val = study.profile.val_per_class * 5
+    return EPOCHS * (n_train + n_val) / (time.perf_counter() - t0)
+
+
+def ratio_part(repeat: int) -> None:
+    from dcnn.data import load_digits_tasks
+
+    torch.set_num_threads(1)
+    source, target = load_digits_tasks(train_per_class=50, val_per_class=50)
+    mean, std = source.channel_stats()
+    tmp = Path(tempfile.mkdtemp(prefix="dcnn-cpu-bench-"))
+    bare, ours = [], []
+    for _ in range(repeat):   # interleaved, so that drift in the machine's speed hits both
+        bare.append(bare_loop(target.train, target.val, mean, std))
+        ours.append(runner(tmp))
+    print(f"VGG16/8, batch 1, {EPOCHS} epochs of 250 + 250 images, 1 thread (best of {repeat}):")
+    print(f"  bare PyTorch loop : {max(bare):7.1f} img/s   (all: {', '.join(f'{b:.0f}' for b in bare)})")
+    print(f"  dcnn runner       : {max(ours):7.1f} img/s   (all: {', '.join(f'{o:.0f}' for o in ours)})")
+    print(f"  ratio runner/bare : {max(ours) / max(bare):.2f}")
+
+
+def study_part() -> None:
+    build = Path(tempfile.mkdtemp(prefix="dcnn-study-bench-"))
+    cmd = [sys.executable, "-m", "dcnn", "report", "--run-missing", "--build", str(build)]
+    for label in ("cold (empty cache)", "warm (all cached)"):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        secs = time.perf_counter() - t0
+        if proc.returncode != 0:
+            sys.exit(f"dcnn report failed:\n{proc.stderr}")
+        summary = next((l for l in proc.stderr.splitlines() if " trained, " in l or "nothing to train" in l), "")
+        print(f"default study, {label}: {secs:6.1f} s   [{summary.strip()}]", flush=True)
+    print(f"  (build directory: {build})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--no-study", action="store_true", help="skip the whole-study timing")
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    print(f"torch {torch.__version__} · {os.cpu_count()} CPUs · {sys.platform}")
+    ratio_part(args.repeat)
+    if not args.no_study:
+        study_part()
+
+
+if __name__ == "__main__":
+    main()
