@@ -276,7 +276,8 @@ def evaluate_claim(results: dict, check: dict, alpha: float, margin: float) -> d
             verdict = INCONCLUSIVE
     elif kind in _FLAG_KINDS or kind == "plateaus_by":
         g = group_by_name(results, check[kind])
-        runs = [results["runs"][i] for i in g["runs"] if results["runs"][i]["status"] in ("complete", "diverged")]
+        # Only seeds with at least one finished epoch say anything about the shape of a curve.
+        runs = [results["runs"][i] for i in g["runs"] if results["runs"][i]["history"]]
         if kind == "plateaus_by":
             flags = [r["metrics"]["plateau_epoch"] is not None and r["metrics"]["plateau_epoch"] <= check["epoch"]
                      for r in runs]
@@ -555,10 +556,14 @@ def claim_evidence(results: dict, ci: int) -> Sentence:
             s += ["."]
         return s
     if kind in ("best", "worst"):
-        return [f"{c['check']['a']} ranks ", num(results, f"{C}/rank", "int"), f" of {len(c['ranking'])} by mean "
-                f"{METRIC_WORDS[c['metric']]}; it is significantly {'lower' if kind == 'best' else 'higher'} than ",
-                num(results, f"{C}/n_beaten", "int"), f" of {len(c['comparisons'])} others and significantly "
-                f"{'higher' if kind == 'best' else 'lower'} than ", num(results, f"{C}/n_beating", "int"), "."]
+        a = c["check"]["a"]
+        lead = ([f"{a} diverged in every seed; "] if group_by_name(results, a)["metrics"][c["metric"]]["n"] == 0 else
+                [f"{a} ranks ", num(results, f"{C}/rank", "int"), f" of {len(c['ranking'])} by mean "
+                 f"{METRIC_WORDS[c['metric']]} (1 = {'lowest' if kind == 'best' else 'highest'}); "])
+        return lead + [f"it is significantly {'lower' if kind == 'best' else 'higher'} than ",
+                       num(results, f"{C}/n_beaten", "int"), f" of {len(c['comparisons'])} others and significantly "
+                       f"{'higher' if kind == 'best' else 'lower'} than ", num(results, f"{C}/n_beating", "int"),
+                       " (a diverged run counts as the higher loss)."]
     if kind == "lr_beats":
         return ["lr ", num(results, f"{C}/better", "g"), " has a significantly lower ", METRIC_WORDS[c["metric"]],
                 " than lr ", num(results, f"{C}/worse", "g"),
@@ -567,7 +572,10 @@ def claim_evidence(results: dict, ci: int) -> Sentence:
                 num(results, f"{C}/n_worse", "int"), "."]
     words = {"overfits": "overfit", "never_learns": "never learned", "learns": "learned",
              "still_improving": "are still improving at the last epoch"}.get(kind)
+    if c["n"] == 0:
+        return [f"Every seed of {c['group']} diverged before finishing an epoch: there is no curve to judge."]
     if kind == "plateaus_by":
         return [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"), f" seeds of {c['group']} level off by epoch ",
                 num(results, f"{C}/epoch", "int"), "."]
-    return [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"), f" seeds of {c['group']} {words}."]
+    return [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"), f" seeds of {c['group']} with a finished "
+            f"epoch {words}."]

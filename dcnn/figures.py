@@ -131,7 +131,8 @@ def _empty_strip(runs: list[dict], epochs: int) -> str:
     else:
         text, colour = "not run yet", "#777777"
     rows = max(len(diverged), 1)
-    ax.text(epochs / 2, (rows - 1) / 2, text, ha="center", va="center", fontsize=9, color=colour)
+    ax.text(epochs * 0.55, (rows - 1) / 2, text, ha="center", va="center", fontsize=9, color=colour,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_xlim(0.5, epochs + 0.5)
     ax.set_ylim(-0.8, rows - 0.2)
     ax.set_yticks([])

@@ -5,6 +5,7 @@ Render functions return strings; files are written only in ``write_report``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import math
@@ -343,5 +344,10 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
     atomic_write(paths[1], html.encode())
     if pdf:
         paths.append(build / "report.pdf")
-        atomic_write(paths[2], render_pdf(html))
+        # The PDF is a pure function of the HTML: an unchanged report is not typeset again.
+        source = build / ".report.pdf.source"
+        digest = hashlib.sha256(html.encode()).hexdigest()
+        if not (paths[2].exists() and source.exists() and source.read_text() == digest):
+            atomic_write(paths[2], render_pdf(html))
+            atomic_write(source, digest.encode())
     return paths

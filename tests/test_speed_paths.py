@@ -1,0 +1,62 @@
+"""The speed work changes no result: the runner's history equals a direct fit(), batched evaluation
+equals image-by-image evaluation within float rounding (stated tolerance: 1e-6 relative), and
+batched preprocessing equals preprocessing one image at a time. (GPU: tests/test_gpu.py checks that
+CUDA-graph steps equal eager steps within 1e-4.)"""
+import pytest
+import torch
+
+from conftest import minimal_study, write_study
+from dcnn.config import load_study
+from dcnn.data import Preprocess, epoch_batches, load_digits_tasks
+from dcnn.runner import Reporter, load_study_data, plan, run_study
+from dcnn.store import Store
+from dcnn.train import FitConfig, build_for_fit, evaluate, fit
+
+TOLERANCE = 1e-6
+
+
+def test_runner_history_equals_a_direct_fit(tmp_path):
+    study_path = write_study(tmp_path / "study.yaml", minimal_study())
+    study = load_study(study_path)
+    build = tmp_path / "build"
+    run_study(study, build, workers=2, device="cpu", reporter=Reporter(live=False, stream=open("/dev/null", "w")))
+    store = Store(build)
+    data = load_study_data(study, store, None)
+    pre, jobs = plan(study, data, study.runs)
+    backbone = store.read_backbone(pre.key)
+    torch.set_num_threads(1)
+    for job in jobs:
+        cached = store.read_result(job.key)["history"]
+        direct = fit(job.fit, data.target.train, data.target.val,
+                     init_state=backbone if job.backbone else None).history
+        strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]
+        assert strip(cached) == strip(direct), job.label
+
+
+def test_batched_evaluation_equals_one_image_at_a_time():
+    task = load_digits_tasks(train_per_class=5, val_per_class=30)[1]
+    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.01, seed=0, width_divisor=8)
+    model = build_for_fit(cfg, None)
+    pre = Preprocess(None, (0.1, 0.1, 0.1), (0.3, 0.3, 0.3))
+    loss, acc = evaluate(model, task.val, pre)
+    model.eval()
+    losses, correct = [], 0
+    with torch.no_grad():
+        for i in range(len(task.val)):
+            out = model(pre(task.val.x[i:i + 1], train=False))
+            losses.append(torch.nn.functional.cross_entropy(out, task.val.y[i:i + 1]).item())
+            correct += int(out.argmax(1).item() == task.val.y[i].item())
+    assert loss == pytest.approx(sum(losses) / len(losses), rel=TOLERANCE)
+    assert acc == correct / len(task.val)
+
+
+def test_batched_preprocessing_equals_one_image_at_a_time():
+    task = load_digits_tasks(train_per_class=20, val_per_class=5)[1]
+    pre = Preprocess(None, (0.2, 0.3, 0.4), (0.5, 0.6, 0.7))
+    gen_a, gen_b = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    batches = list(epoch_batches(task.train, 3, pre, gen_a))
+    order = torch.randperm(len(task.train), generator=gen_b)
+    singles = [pre(task.train.x[i:i + 1], train=True) for i in order.tolist()]
+    assert torch.equal(torch.cat([x for x, _ in batches]), torch.cat(singles))
+    assert torch.equal(torch.cat([y for _, y in batches]), task.train.y[order])
+    assert [len(y) for _, y in batches] == [3] * 33 + [1]
