@@ -105,7 +105,8 @@ class Variant(Settings):
     title: str
     heading: Optional[str] = None
     extends: Optional[str] = None
-    compare_to: Optional[str] = None
+    compare_to: Optional[str] = None          # default: what it extends
+    also_compare_to: list[str] = []           # further variants to compare with, at the same lr
     runs: list[RunEntry]
 
 
@@ -298,6 +299,7 @@ class GroupSpec:
     seeds: tuple[int, ...]
     compare_to: Optional[str]         # a group name
     changes: tuple[tuple[str, Any], ...]  # settings that differ from what it extends
+    also_compare_to: tuple[str, ...] = ()  # group names
 
 
 @dataclass(frozen=True)
@@ -488,6 +490,8 @@ def load_study(path: Path | str = "study.yaml", profile: str = "demo") -> Study:
     for name, v in f.variants.items():
         s = settings_of(name)
         check_ref(f"variants.{name}.compare_to", v.compare_to)
+        for other in v.also_compare_to:
+            check_ref(f"variants.{name}.also_compare_to", other)
         compare = v.compare_to or v.extends
         if not v.runs:
             raise fail(f"variants.{name}.runs", "needs at least one {lr, section} entry")
@@ -513,8 +517,10 @@ def load_study(path: Path | str = "study.yaml", profile: str = "demo") -> Study:
                 compare_group = None
             else:
                 compare_group = group_name(compare, entry.lr) if compare else None
+            also = tuple(group_name(o, entry.lr) for o in v.also_compare_to
+                         if entry.lr in [e.lr for e in f.variants[o].runs])
             groups.append(GroupSpec(group, name, entry.lr, v.title, v.heading, entry.section, labels,
-                                    tuple(range(n_seeds)), compare_group, changes))
+                                    tuple(range(n_seeds)), compare_group, changes, also))
             for seed in range(n_seeds):
                 settings = make_settings(f"variants.{name}", s, entry.lr, seed, s["batch_size"])
                 figure = labels[seed] if len(labels) > 1 else (labels[0] if labels else None)

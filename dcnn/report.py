@@ -188,10 +188,11 @@ class Builder:
                 svg = self.loss_fig(runs, part, A.plateau_epoch(mean_val, self.r["study"]["analysis"]["plateau_tol"])
                                     if mean_val else None)
             block.figures.append(Fig(label, g["title"], self.detail(g, seeds), svg, obs))
-        if g.get("comparison") is not None:
-            base = A.group_by_name(self.r, g["compare_to"])
-            sentence = A.comparison_sentence(self.r, g["comparison"], g["title"], base["title"], base["section"])
-            (block.after if block.after else block.figures[-1].observations).append(sentence)
+        target = block.after if block.after else block.figures[-1].observations
+        for ci, other in ([(g["comparison"], g["compare_to"])] if g.get("comparison") is not None else []) \
+                + list(zip(g["also_comparisons"], g["also_compare_to"])):
+            base = A.group_by_name(self.r, other)
+            target.append(A.comparison_sentence(self.r, ci, g["title"], base["title"], base["section"]))
         return block
 
     def overlay(self, part: str, groups: list[dict]) -> Optional[Fig]:

@@ -63,7 +63,8 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
         idx = [i for i, r in enumerate(study.runs) if r.group == g.name]
         entry = {"group": g.name, "variant": g.variant, "lr": g.lr, "title": g.title, "heading": g.heading,
                  "section": g.section, "figures": [_figure_value(f) for f in g.figures], "runs": idx,
-                 "compare_to": g.compare_to, "changes": {k: v for k, v in g.changes},
+                 "compare_to": g.compare_to, "also_compare_to": list(g.also_compare_to),
+                 "changes": {k: v for k, v in g.changes},
                  "sweep": study.runs[idx[0]].sweep if idx else None,
                  "batch_size": study.runs[idx[0]].settings.batch_size if idx else None,
                  "settings": _settings(study.runs[idx[0]].settings) if idx else None}
@@ -101,6 +102,8 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
         if g["compare_to"]:
             g["comparison"] = add(A.compare(results, g["group"], g["compare_to"], "best_val_loss", an.alpha),
                                   "baseline")
+        g["also_comparisons"] = [add(A.compare(results, g["group"], other, "best_val_loss", an.alpha), "also")
+                                 for other in g["also_compare_to"]]
     # Section 4: every variant at its lower learning rate against its higher one.
     for g in groups:
         if g["sweep"] is not None:
