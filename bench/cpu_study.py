@@ -14,7 +14,6 @@ directory (cold: every run trained, the report rendered) and then again (warm: e
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import subprocess
 import sys

@@ -233,6 +233,13 @@ def _direction(c: dict) -> Optional[str]:
     return None
 
 
+def _every_one(n_for: int, n_against: int, n: int) -> str:
+    """A claim about every one of n comparisons: one significant counter-example contradicts it."""
+    if n_against > 0:
+        return CONTRADICTED
+    return SUPPORTED if n and n_for == n else INCONCLUSIVE
+
+
 def evaluate_claim(results: dict, check: dict, alpha: float, margin: float) -> dict:
     """The evidence for one declared claim and its verdict: supported, contradicted or inconclusive."""
     kind = next(k for k in ("lower", "higher", "similar", "best", "worst", "overfits", "never_learns", "learns",
@@ -268,12 +275,7 @@ def evaluate_claim(results: dict, check: dict, alpha: float, margin: float) -> d
         entry.update(metric=metric, comparisons=comps, ranking=ranking, rank=ranking.index(check["a"]) + 1,
                      n_beaten=sum(d == want for d in dirs),
                      n_beating=sum(d is not None and d != want for d in dirs))
-        if entry["n_beating"] > 0:
-            verdict = CONTRADICTED
-        elif entry["n_beaten"] == len(comps):
-            verdict = SUPPORTED
-        else:
-            verdict = INCONCLUSIVE
+        verdict = _every_one(entry["n_beaten"], entry["n_beating"], len(comps))
     elif kind in _FLAG_KINDS or kind == "plateaus_by":
         g = group_by_name(results, check[kind])
         # Only seeds with at least one finished epoch say anything about the shape of a curve.
@@ -304,14 +306,7 @@ def evaluate_claim(results: dict, check: dict, alpha: float, margin: float) -> d
         dirs = [_direction(c) for c in pairs]
         entry.update(metric=metric, better=better, worse=worse, comparisons=pairs, n=len(pairs),
                      n_better=sum(d == "lower" for d in dirs), n_worse=sum(d == "higher" for d in dirs))
-        if not pairs:
-            verdict = INCONCLUSIVE
-        elif entry["n_worse"] > 0:
-            verdict = CONTRADICTED
-        elif entry["n_better"] == len(pairs):
-            verdict = SUPPORTED
-        else:
-            verdict = INCONCLUSIVE
+        verdict = _every_one(entry["n_better"], entry["n_worse"], len(pairs))
     entry["verdict"] = verdict
     return entry
 

@@ -9,8 +9,6 @@ import hashlib
 import json
 import logging
 import math
-import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -92,10 +90,8 @@ class Builder:
     def describe_changes(self, g: dict) -> list:
         s = self.study
         base_variant = s.file.variants[g["variant"]].extends if g["variant"] in s.file.variants else None
-        runs = self.group_runs(g)
-        first = runs[0] if runs else None
         if base_variant is None:
-            return [self.describe_base(g, first)]
+            return [self.describe_base(g)]
         base = next((h for h in self.r["groups"] if h["variant"] == base_variant and h["lr"] == g["lr"]), None)
         where = f"§{base['section']}" if base else base_variant
         words = []
@@ -121,17 +117,19 @@ class Builder:
                 words.append(f"{value} epochs")
             else:
                 words.append(f"{key} = {value}")
-        sentence = [f"The same as {where} ({base_variant}), with " + "; ".join(words) if words else
-                    f"The same as {where} ({base_variant})"]
-        if first is not None and first.get("trainable_params") is not None:
-            ri = g["runs"][0]
-            sentence += [": ", A.num(self.r, f"/runs/{ri}/trainable_params", "count"), " of ",
-                         A.num(self.r, f"/runs/{ri}/total_params", "count"), " parameters train."]
-        else:
-            sentence.append(".")
-        return [sentence]
+        lead = (f"The same as {where} ({base_variant}), with " + "; ".join(words) if words else
+                f"The same as {where} ({base_variant})")
+        return [self._with_params(g, [lead], ": ")]
 
-    def describe_base(self, g: dict, first: Optional[dict]) -> list:
+    def _with_params(self, g: dict, sentence: list, joint: str) -> list:
+        """The sentence, ending with how many of the model's parameters train (when a run is done)."""
+        ri = g["runs"][0] if g["runs"] else None
+        if ri is None or self.r["runs"][ri].get("trainable_params") is None:
+            return sentence + ["."]
+        return sentence + [joint, A.num(self.r, f"/runs/{ri}/trainable_params", "count"), " of ",
+                           A.num(self.r, f"/runs/{ri}/total_params", "count"), " parameters train."]
+
+    def describe_base(self, g: dict) -> list:
         st = g["settings"]
         pre = self.r["study"]["pretraining"]
         if st["arch"] == "scratch_cnn":
@@ -143,13 +141,7 @@ class Builder:
                       "pretrained by this study on digits 0–4 (see §8)") if st["pretrained"] else "from random initialisation"
             text = [f"VGG16 in torchvision's layout{width}, {origin}, with a new output layer for the target classes; "
                     f"{'nothing' if not st['freeze'] else ', '.join(st['freeze'])} frozen"]
-        if first is not None and first.get("trainable_params") is not None:
-            ri = g["runs"][0]
-            text += ["; ", A.num(self.r, f"/runs/{ri}/trainable_params", "count"), " of ",
-                     A.num(self.r, f"/runs/{ri}/total_params", "count"), " parameters train."]
-        else:
-            text.append(".")
-        return text
+        return self._with_params(g, text, "; ")
 
     def detail(self, g: dict, seeds: list[int]) -> str:
         st = g["settings"]

@@ -17,18 +17,18 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import torch
 
 from . import faults
-from .config import RunSpec, Study, StudyError, code_version, make_key
+from .config import RunSpec, Study, code_version, make_key
 from .data import (AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD, DataError, TaskData,
                    load_digits_tasks, load_imagefolder)
-from .models import imagenet_weights_path, load_imagenet_vgg16, ModelError
+from .models import imagenet_weights_path, load_imagenet_vgg16
 from .store import Store, StoreError, dump_tensors, load_tensors, atomic_write
 from .train import FitConfig, fit, resolve_device
 
@@ -66,8 +66,18 @@ def _imagefolder_index(root: Path) -> str:
     return h.hexdigest()
 
 
-def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str | Path]) -> StudyData:
-    """The profile's data, decoded once (an ImageFolder's decoded tensors are cached under build/data)."""
+def _decoded_path(study: Study, store: Store, data_dir) -> Optional[Path]:
+    """Where an ImageFolder's decoded tensors are cached (None for the digits or a missing dir)."""
+    if study.profile.data == "digits" or data_dir is None or not Path(data_dir).expanduser().is_dir():
+        return None
+    index = _imagefolder_index(Path(data_dir).expanduser().resolve())
+    return store.root / "data" / f"index-{index[:24]}-{study.profile.image_size}.pt"
+
+
+def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str | Path], *,
+                    decode: bool = True) -> Optional[StudyData]:
+    """The profile's data, decoded once (an ImageFolder's decoded tensors are cached under build/data).
+    With ``decode=False``, None instead of decoding an ImageFolder that is not cached yet."""
     prof = study.profile
     if prof.data == "digits":
         source, target = load_digits_tasks(train_per_class=prof.train_per_class, val_per_class=prof.val_per_class,
@@ -79,12 +89,13 @@ def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str
     root = Path(data_dir).expanduser().resolve()
     if not root.is_dir():
         raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
-    index = _imagefolder_index(root)
-    cached = store.root / "data" / f"index-{index[:24]}-{prof.image_size}.pt" if store else None
+    cached = _decoded_path(study, store, root) if store else None
     if cached is not None and cached.exists():
         d = load_tensors(cached)
         if d is not None:
             return StudyData.from_dict(d)
+    if not decode:
+        return None
     data = StudyData(load_imagefolder(root, prof.image_size))
     if cached is not None:
         try:
@@ -109,10 +120,6 @@ class Job:
     cost: float = 1.0               # a rough relative training cost, for ordering and the ETA
     cuda_graphs: bool = True        # execution details (same arithmetic), so not part of the key
     cudnn_benchmark: bool = False
-
-    @property
-    def short(self) -> str:
-        return self.key[:12]
 
 
 def _normalisation(rule: str, data: StudyData, study: Study) -> tuple[Optional[tuple], Optional[tuple]]:
@@ -457,7 +464,7 @@ class Reporter:
         self._live = None
         self._lock = threading.Lock()
 
-    def _print(self, text: str) -> None:
+    def say(self, text: str) -> None:
         if self._live is not None:
             self._live.console.print(text, highlight=False)
         else:
@@ -468,9 +475,9 @@ class Reporter:
         self.cost_total = sum(j.cost for j in todo)
         self.t0 = time.perf_counter()
         if not todo:
-            self._print(f"all {cached} runs are cached; nothing to train")
+            self.say(f"all {cached} runs are cached; nothing to train")
             return
-        self._print(f"{len(todo)} to train, {cached} cached")
+        self.say(f"{len(todo)} to train, {cached} cached")
         if self.live_mode:
             from rich.console import Console
             from rich.live import Live
@@ -528,7 +535,7 @@ class Reporter:
             best = f"best val {outcome.best_val_loss:.3f}" if outcome.best_val_loss is not None else ""
             detail = {"failed": f"FAILED: {outcome.message}", "interrupted": "interrupted (checkpointed)",
                       "diverged": f"diverged {best}"}.get(outcome.status, best)
-            self._print(f"[{self.done}/{self.total}] {job.label}: {detail} ({outcome.seconds:.1f}s) "
+            self.say(f"[{self.done}/{self.total}] {job.label}: {detail} ({outcome.seconds:.1f}s) "
                         f"· time left ~{self.eta()}")
             self._refresh()
 
@@ -539,13 +546,6 @@ class Reporter:
 
 
 # ---- entry point ----------------------------------------------------------------------------------
-
-def _decoded_data_cached(study: Study, store: Store, data_dir) -> bool:
-    if study.profile.data == "digits" or data_dir is None or not Path(data_dir).is_dir():
-        return True
-    root = Path(data_dir).expanduser().resolve()
-    return (store.root / "data" / f"index-{_imagefolder_index(root)[:24]}-{study.profile.image_size}.pt").exists()
-
 
 def _is_cached(store: Store, job: Job) -> bool:
     return (store.read_pretrain(job.key) if job.kind == "pretrain" else store.read_result(job.key)) is not None
@@ -579,7 +579,8 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         return pool
 
     try:
-        if pooled and not _decoded_data_cached(study, store, data_dir):
+        decoded = _decoded_path(study, store, data_dir)
+        if pooled and decoded is not None and not decoded.exists():
             ex = make_pool()  # decoding takes a while: let the workers start meanwhile
         data = load_study_data(study, store, data_dir)
         pre, jobs = plan(study, data, runs)
@@ -625,7 +626,7 @@ def _schedule_with_ctrl_c(jobs, pre, store, ex, force, reporter, stop) -> Summar
         if interrupts["n"] > 1:
             raise KeyboardInterrupt
         stop.set()
-        reporter._print("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
+        reporter.say("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
 
     main_thread = threading.current_thread() is threading.main_thread()
     old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
@@ -688,15 +689,12 @@ def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False)
     """Every run with its section, figure, cache state and (optionally) parameter counts."""
     store = Store(build)
     keys: dict[RunSpec, Job] = {}
-    if study.profile.data == "digits" or (data_dir is not None and (store.root / "data").exists()):
-        try:
-            data = load_study_data(study, None if study.profile.data == "digits" else store, data_dir) \
-                if study.profile.data == "digits" else _cached_imagefolder(study, store, data_dir)
-        except DataError:
-            data = None
-        if data is not None:
-            pre, jobs = plan(study, data, study.runs)
-            keys = {j.spec: j for j in jobs}
+    try:   # cache states need the data's fingerprint; an ImageFolder is not decoded just for that
+        data = load_study_data(study, store, data_dir, decode=False)
+    except DataError:
+        data = None
+    if data is not None:
+        keys = {j.spec: j for j in plan(study, data, study.runs)[1]}
     n_classes = _num_classes_without_decoding(study, data_dir) if params else None
     rows = []
     for spec in study.runs:
@@ -718,12 +716,3 @@ def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False)
             row["num_classes"] = n_classes
         rows.append(row)
     return rows
-
-
-def _cached_imagefolder(study: Study, store: Store, data_dir) -> Optional[StudyData]:
-    root = Path(data_dir).expanduser().resolve()
-    if not root.is_dir():
-        return None
-    cached = store.root / "data" / f"index-{_imagefolder_index(root)[:24]}-{study.profile.image_size}.pt"
-    d = load_tensors(cached) if cached.exists() else None
-    return StudyData.from_dict(d) if d is not None else None

@@ -1,5 +1,4 @@
 """Seed comparisons and claim verdicts on hand-made histories."""
-import pytest
 
 from dcnn import analysis as A
 

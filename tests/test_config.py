@@ -1,10 +1,8 @@
 """study.yaml: the shipped study resolves to the paper's runs; bad input is one line and exit code 2."""
-import copy
 
 import pytest
-import yaml
 
-from conftest import STUDY, make_imagefolder, real_study_dict, write_study
+from conftest import STUDY, real_study_dict, write_study
 from dcnn.cli import main
 from dcnn.config import load_study
 

@@ -95,7 +95,7 @@ def test_ctrl_c_stops_after_the_epoch_and_the_rerun_resumes(reference, tmp_path)
     assert "stopping after the current epoch" in err
     assert "continue with: python -m dcnn run" in err
     assert list(build.glob("runs/*/checkpoint.pt")) or list(build.glob("runs/*/result.json"))
-    rerun = dcnn(*report_cmd(study, build), "-v", check=True)
+    dcnn(*report_cmd(study, build), "-v", check=True)
     assert strip_volatile(load_results(build)) == expected
 
 

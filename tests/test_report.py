@@ -1,5 +1,4 @@
 """The report: paper structure in the PDF, every printed number equal to results.json, escaping."""
-import json
 import re
 
 import pytest

@@ -3,11 +3,9 @@ import math
 import shutil
 
 import pytest
-import torch
 
 from conftest import dcnn, load_results, minimal_study, write_study
 from dcnn.data import AUGMENT_PRESETS, load_digits_tasks
-from dcnn.store import Store
 from dcnn.train import FitConfig, fit
 
 
