@@ -568,7 +568,7 @@ def load_study(path: Path | str = "study.yaml", profile: str = "demo") -> Study:
 
 # ---- cache keys -------------------------------------------------------------------------------
 
-_CODE_FILES = ("data.py", "models.py", "train.py", "fast.py")
+_CODE_FILES = ("data.py", "models.py", "train.py")
 
 
 def _code_fingerprint(source: str) -> str:

@@ -285,7 +285,8 @@ def _rankings(r: dict) -> list[dict]:
 def _project(study: Study, r: dict) -> dict:
     envs = [run.get("env") or {} for run in r["runs"] if run.get("env")]
     versions = sorted({(e.get("python"), e.get("torch"), e.get("torchvision")) for e in envs})
-    devices = sorted({e.get("device_name") or e.get("device") for e in envs})
+    devices = sorted({e.get("device", "?") if e.get("device_name") in (None, "", e.get("device"))
+                      else f"{e['device']} ({e['device_name']})" for e in envs})
     done = [i for i, run in enumerate(r["runs"]) if run.get("train_seconds") is not None]
     total = sum(r["runs"][i]["train_seconds"] for i in done)
     return {"versions": versions, "devices": devices, "n_done": len(done), "total_seconds": total,
