@@ -411,7 +411,11 @@ def group_observations(results: dict, gi: int, tol_ref: str = "/study/analysis/p
                     " seeds have finished; the rest are not run yet or failed."])
     div = [(i, r) for i, r in done if r["status"] == "diverged"]
     if div:
-        epochs = _and([num(results, f"/runs/{i}/diverged_epoch", "int") for i, _ in div])
+        # One epoch number per distinct epoch ("in epoch 1", not "in epoch 1, 1 and 1").
+        first_of: dict[int, int] = {}
+        for i, r in div:
+            first_of.setdefault(r["diverged_epoch"], i)
+        epochs = _and([num(results, f"/runs/{i}/diverged_epoch", "int") for i in first_of.values()])
         if len(div) == len(done):
             out.append(["Every seed diverged (in epoch ", *epochs, "): the loss became NaN or infinite."])
         else:
@@ -445,7 +449,7 @@ def group_observations(results: dict, gi: int, tol_ref: str = "/study/analysis/p
                     num(results, tol_ref, "pct"), ")."])
     else:
         out.append(["It levels off by epoch ", *_and(plateaus), " in ", num(results, f"{G}/n_plateaued", "int"),
-                    " seeds; the rest are still improving at the last epoch."])
+                    " of ", n, " seeds; the rest are still improving at the last epoch."])
     gap = _pm(results, f"{M}/overfit_gap")
     if g["n_overfit"] == len(with_hist):
         out.append(["Every seed overfits: after its best epoch the validation loss turns upward, ending ",

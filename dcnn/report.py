@@ -188,7 +188,8 @@ class Builder:
         return block
 
     def overlay(self, part: str, groups: list[dict]) -> Optional[Fig]:
-        if len(groups) < 2:
+        # Only configurations at one learning rate share an overlay (the appendix mixes two).
+        if len(groups) < 2 or len({g["lr"] for g in groups}) > 1:
             return None
         series = [{"label": g["title"], "color": self.colour.get(g["variant"], F.PALETTE[0]),
                    "histories": [r["history"] for r in self.group_runs(g) if r["history"]]} for g in groups]
@@ -261,8 +262,27 @@ def build_context(study: Study, results: dict, fig_cache: Optional[Path]) -> dic
         sweeps.append({"sweep": sw, "fig": fig})
     ctx["sweeps"] = sweeps
     ctx["claims"] = [{"claim": c, "evidence": A.claim_evidence(r, ci)} for ci, c in enumerate(r["claims"])]
+    _number_extra_figures(ctx)
     ctx["project"] = _project(study, r)
     return ctx
+
+
+def _number_extra_figures(ctx: dict) -> None:
+    """Label the figures that are not the paper's A1, A2, … in the order a reader meets them."""
+    def figs(parts: list[str]) -> list[Fig]:
+        out = []
+        for p in parts:
+            blocks, overlay = ctx["parts"][p]
+            out += [f for b in blocks for f in b.figures] + ([overlay] if overlay else [])
+        return out
+
+    numeric = [p for p in ctx["part_order"] if p[0].isdigit()]
+    before = [p for p in numeric if int(p) < 7]
+    after = [p for p in ctx["part_order"] if p not in before]
+    in_order = figs(before) + [s["fig"] for s in ctx["sweeps"]] + figs(after)
+    extras = [f for f in in_order if f.label.startswith("A")]
+    for i, f in enumerate(extras, 1):
+        f.label = f"A{i}"
 
 
 def _rankings(r: dict) -> list[dict]:

@@ -133,3 +133,11 @@ def test_html_is_self_contained_and_escapes_the_study(tmp_path):
     assert "Study &lt;b&gt;bold&lt;/b&gt;" in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert "@import" not in html and "<link" not in html
+
+
+def test_extra_figures_are_numbered_in_reading_order(report):
+    html, _, _ = report
+    labels = re.findall(r"<b>Figure (A\d+):</b>", html)
+    assert labels and labels == [f"A{i}" for i in range(1, len(labels) + 1)]
+    assert "section A, mean over seeds" not in html        # no overlay mixing two learning rates
+    assert not re.search(r"in epoch <span[^>]*>(\d+)</span>(?:, | and )<span[^>]*>\1</span>", html)  # "1, 1"
