@@ -356,21 +356,24 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+_TYPE_TAGS = {"int", "float", "str", "bool"}  # pydantic names union members in the location
+
+
 def _format_loc(loc: tuple) -> str:
+    """pydantic's error location as the user's key path (its own type tags left out)."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif isinstance(part, str) and (part.startswith("function-") or part in ("literal[...]",)):
+        elif part.startswith("function-") or "[" in part or part in _TYPE_TAGS:
             continue
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + part
     return out or "(top level)"
 
 
 def _one_line(path: Path, err: ValidationError) -> str:
     e = err.errors(include_url=False)[0]
-    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
     msg = e["msg"]
     if e["type"] in ("missing",):
         msg = "missing required key"
@@ -378,7 +381,7 @@ def _one_line(path: Path, err: ValidationError) -> str:
             and "input" in e and not isinstance(e["input"], (dict, list)):
         msg = f"{msg} (got {e['input']!r})"
     msg = msg.replace("Value error, ", "")
-    return f"{path}: {_format_loc(loc)}: {msg}"
+    return f"{path}: {_format_loc(e['loc'])}: {msg}"
 
 
 def load_study_file(path: Path | str) -> StudyFile:

@@ -373,20 +373,15 @@ class PoolExecutor(Executor):
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def schedule(jobs: list[Job], pre: Optional[Job], store: Store, executor: Executor, *, force: bool,
-             reporter: "Reporter", stop: Any) -> Summary:
-    """Train every job that has no cached result, pretraining first, longest first, one lock per job."""
-    summary = Summary()
+def schedule(todo: list[Job], cached: int, pre: Optional[Job], store: Store, executor: Executor, *,
+             force: bool, reporter: "Reporter", stop: Any) -> Summary:
+    """Train the jobs in ``todo``, pretraining first, longest first, one lock per job (a job that
+    another process finished meanwhile is skipped)."""
+    summary = Summary(cached=cached)
     t_start = time.perf_counter()
-    todo: list[Job] = []
-    for job in ([pre] if pre else []) + jobs:
-        if _is_cached(store, job) and not force:
-            summary.cached += 1
-        elif job not in todo:
-            todo.append(job)
-    reporter.start(todo, summary.cached)
+    reporter.start(todo, cached)
     pretrain_key = pre.key if pre else None
-    pretrain_done = pre is None or store.read_pretrain(pre.key) is not None and pre not in todo
+    pretrain_done = pre is None or pre not in todo
     # Pretraining first, then the rest longest first (an LPT schedule keeps all workers busy).
     pending = sorted(todo, key=lambda j: (j.kind != "pretrain", -j.cost))
     running: dict[Future, tuple[Job, Any]] = {}
@@ -590,8 +585,10 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         data_path = store.data_file(data.target.fingerprint)
         if not data_path.exists():
             atomic_write(data_path, dump_tensors(data.to_dict()), fsync=False)
-        force_keys = {j.key for j in ([pre] if pre else []) + jobs} if force else set()
-        work = force or not all(_is_cached(store, j) for j in ([pre] if pre else []) + jobs)
+        all_jobs = ([pre] if pre else []) + jobs
+        force_keys = {j.key for j in all_jobs} if force else set()
+        todo = [j for j in all_jobs if force or not _is_cached(store, j)]
+        work = bool(todo)
         if executor == "ray" and work:
             from .ray_executor import RayExecutor
 
@@ -602,7 +599,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         else:
             torch.set_num_threads(1)
             ex = InlineExecutor(str(store.root), str(data_path), str(dev), stop, _EventSink(reporter), force_keys)
-        summary = _schedule_with_ctrl_c(jobs, pre, store, ex, force, reporter, stop)
+        summary = _schedule_with_ctrl_c(todo, len(all_jobs) - len(todo), pre, store, ex, force, reporter, stop)
     except KeyboardInterrupt:
         if isinstance(ex, PoolExecutor):
             ex.terminate()
@@ -617,7 +614,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     return summary
 
 
-def _schedule_with_ctrl_c(jobs, pre, store, ex, force, reporter, stop) -> Summary:
+def _schedule_with_ctrl_c(todo, cached, pre, store, ex, force, reporter, stop) -> Summary:
     """schedule(), with the first Ctrl-C turned into a stop after the current epochs."""
     interrupts = {"n": 0}
 
@@ -631,7 +628,7 @@ def _schedule_with_ctrl_c(jobs, pre, store, ex, force, reporter, stop) -> Summar
     main_thread = threading.current_thread() is threading.main_thread()
     old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     try:
-        return schedule(jobs, pre, store, ex, force=force, reporter=reporter, stop=stop)
+        return schedule(todo, cached, pre, store, ex, force=force, reporter=reporter, stop=stop)
     finally:
         if old_handler is not None:
             signal.signal(signal.SIGINT, old_handler)
