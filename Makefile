@@ -10,7 +10,7 @@ PROFILE ?= demo
 ARGS    := --study $(STUDY) --build $(BUILD) --profile $(PROFILE) $(if $(DATA),--data $(DATA)) \
            $(if $(DEVICE),--device $(DEVICE))
 
-.PHONY: report run test clean bench
+.PHONY: report run test clean bench mutation
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)  ## the test suite (CPU, a few minutes)
 
 bench: $(STAMP)  ## CPU benchmark: runner vs bare loop, whole study cold and warm
 	$(PY) bench/cpu_study.py
+
+mutation: $(STAMP)  ## mutation testing of the analysis code (minutes; not in CI): score and survivors, MUTATION.md
+	$(PY) -m pip install --quiet --progress-bar off 'mutmut==3.8.1'
+	$(PY) tools/mutation.py
 
 clean:  ## remove the cache and the report (the .venv stays)
 	rm -rf $(BUILD)

@@ -2,6 +2,7 @@
 
     python bench/cpu_study.py             # both parts (the study part takes minutes)
     python bench/cpu_study.py --no-study  # only the runner-vs-bare-loop ratio
+    python bench/cpu_study.py --tiny      # a seconds-long smoke test of part 1 (the test suite runs it)
 
 Part 1 trains the same VGG16/8 run (demo data, batch 1, SGD, one thread) twice in this process: with
 a bare PyTorch loop written for the occasion, and through ``dcnn.runner.run_study`` (planning, cache
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 EPOCHS = 3
 
 
-def bare_loop(train, val, mean, std) -> float:
+def bare_loop(train, val, mean, std, epochs: int = EPOCHS) -> float:
     """The plainest correct loop: images/s over training and evaluation."""
     from dcnn.models import vgg16
 
@@ -43,7 +44,7 @@ def bare_loop(train, val, mean, std) -> float:
     x_train = (train.x.float() / 255 - m) / s
     x_val = (val.x.float() / 255 - m) / s
     t0 = time.perf_counter()
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         model.train()
         total = 0.0
         for i in torch.randperm(len(train)).tolist():
@@ -55,17 +56,19 @@ def bare_loop(train, val, mean, std) -> float:
         model.eval()
         with torch.no_grad():
             F.cross_entropy(model(x_val), val.y).item()
-    return EPOCHS * (len(train) + len(val)) / (time.perf_counter() - t0)
+    return epochs * (len(train) + len(val)) / (time.perf_counter() - t0)
 
 
-def runner(tmp: Path) -> float:
+def runner(tmp: Path, epochs: int = EPOCHS, per_class: int = 50) -> float:
     from dcnn.config import load_study
     from dcnn.runner import Reporter, run_study
 
     d = yaml.safe_load((ROOT / "study.yaml").read_text())
-    d["defaults"].update(epochs=EPOCHS, seeds=1)
+    d["defaults"].update(epochs=epochs, seeds=1)
+    d["profiles"]["demo"].update(train_per_class=per_class, val_per_class=per_class)
     v = d["variants"]["vgg16-random-init"]
     v.pop("extends")
+    v.pop("also_compare_to", None)
     v.update(model="vgg16", normalise="backbone", runs=[{"lr": 0.002, "section": "A.1"}])
     d["variants"] = {"vgg16-random-init": v}
     d["sweeps"], d["claims"] = {}, []
@@ -77,21 +80,22 @@ def runner(tmp: Path) -> float:
     run_study(study, build, workers=1, device="cpu", reporter=Reporter(stream=open(os.devnull, "w")))
     n_train = study.profile.train_per_class * 5
     n_val = study.profile.val_per_class * 5
-    return EPOCHS * (n_train + n_val) / (time.perf_counter() - t0)
+    return epochs * (n_train + n_val) / (time.perf_counter() - t0)
 
 
-def ratio_part(repeat: int) -> None:
+def ratio_part(repeat: int, epochs: int = EPOCHS, per_class: int = 50) -> None:
     from dcnn.data import load_digits_tasks
 
     torch.set_num_threads(1)
-    source, target = load_digits_tasks(train_per_class=50, val_per_class=50)
+    source, target = load_digits_tasks(train_per_class=per_class, val_per_class=per_class)
     mean, std = source.channel_stats()
     tmp = Path(tempfile.mkdtemp(prefix="dcnn-cpu-bench-"))
     bare, ours = [], []
     for _ in range(repeat):   # interleaved, so that drift in the machine's speed hits both
-        bare.append(bare_loop(target.train, target.val, mean, std))
-        ours.append(runner(tmp))
-    print(f"VGG16/8, batch 1, {EPOCHS} epochs of 250 + 250 images, 1 thread (best of {repeat}):")
+        bare.append(bare_loop(target.train, target.val, mean, std, epochs))
+        ours.append(runner(tmp, epochs, per_class))
+    n = 5 * per_class
+    print(f"VGG16/8, batch 1, {epochs} epochs of {n} + {n} images, 1 thread (best of {repeat}):")
     print(f"  bare PyTorch loop : {max(bare):7.1f} img/s   (all: {', '.join(f'{b:.0f}' for b in bare)})")
     print(f"  dcnn runner       : {max(ours):7.1f} img/s   (all: {', '.join(f'{o:.0f}' for o in ours)})")
     print(f"  ratio runner/bare : {max(ours) / max(bare):.2f}")
@@ -115,8 +119,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-study", action="store_true", help="skip the whole-study timing")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--tiny", action="store_true", help="1 epoch of 20 + 20 images, no study: a smoke test")
     args = ap.parse_args()
     print(f"torch {torch.__version__} · {os.cpu_count()} CPUs · {sys.platform}")
+    if args.tiny:
+        ratio_part(1, epochs=1, per_class=4)
+        return
     ratio_part(args.repeat)
     if not args.no_study:
         study_part()

@@ -1,6 +1,7 @@
 """GPU benchmark: the paper profile's transfer runs, one epoch each, the naive way against dcnn's runner.
 
     python bench/gpu_study.py [--train 500 --val 100 --classes 10 --workers 4 8]
+    python bench/gpu_study.py --tiny   # seconds on a CPU: VGG16/32 at 32x32 (the test suite runs it)
 
 Both ways train the same runs (the 8 VGG16 transfer variants of study.yaml at lr 0.002, full
 VGG16 at 224x224, one epoch, then one pass over the validation split) on a generated ImageFolder of
@@ -44,20 +45,22 @@ def make_imagefolder(root: Path, n_train: int, n_val: int, classes: int) -> None
             Image.fromarray(base + noise).save(d / f"{i:05d}.jpg", quality=90)
 
 
-def fake_imagenet_weights(torch_home: Path) -> Path:
-    from torchvision.models import vgg16
-
-    from dcnn.models import imagenet_weights_path
+def fake_imagenet_weights(torch_home: Path, width_divisor: int = 1) -> Path:
+    from dcnn.models import imagenet_weights_path, vgg16
 
     os.environ["TORCH_HOME"] = str(torch_home)
     path = imagenet_weights_path()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(vgg16(weights=None).state_dict(), path)
+        torch.save(vgg16(1000, width_divisor).state_dict(), path)
     return path
 
 
-def bench_study(tmp: Path, workers: int) -> Path:
+# --tiny: a smoke test of this script on a CPU, with the VGG16 every width / 32 at 32x32.
+TINY = {"image_size": 32, "vgg_width_divisor": 32}
+
+
+def bench_study(tmp: Path, workers: int, tiny: bool = False) -> Path:
     d = yaml.safe_load((ROOT / "study.yaml").read_text())
     d["defaults"].update(epochs=1, seeds=1)
     variants = {}
@@ -70,7 +73,7 @@ def bench_study(tmp: Path, workers: int) -> Path:
             variants[name] = v
     d["variants"] = variants
     d["sweeps"], d["claims"] = {}, []
-    d["profiles"] = {"paper": {**d["profiles"]["paper"], "workers_per_gpu": workers}}
+    d["profiles"] = {"paper": {**d["profiles"]["paper"], "workers_per_gpu": workers, **(TINY if tiny else {})}}
     path = tmp / f"study-{workers}.yaml"
     path.write_text(yaml.safe_dump(d))
     return path
@@ -82,13 +85,12 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
     from torch import nn
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
-    from torchvision.models import vgg16
-
     from dcnn.config import load_study
-    from dcnn.models import parse_freeze_spec
+    from dcnn.models import parse_freeze_spec, vgg16
 
     study = load_study(study_path, "paper")
-    tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
+    size, width = study.profile.image_size, study.profile.vgg_width_divisor
+    tf = transforms.Compose([transforms.Resize(size * 256 // 224), transforms.CenterCrop(size), transforms.ToTensor(),
                              transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
     train_set = datasets.ImageFolder(str(data / "train"), tf)
     val_set = datasets.ImageFolder(str(data / "val"), tf)
@@ -96,9 +98,9 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
     for spec in study.runs:
         s = spec.settings
         torch.manual_seed(spec.seed)
-        model = vgg16()
+        model = vgg16(1000, width)
         model.load_state_dict(torch.load(weights, weights_only=True))
-        model.classifier[6] = nn.Linear(4096, len(train_set.classes))
+        model.classifier[6] = nn.Linear(4096 // width, len(train_set.classes))
         for f in s.freeze:
             fs = parse_freeze_spec(f, "vgg16")
             for m in list(getattr(model, fs.block))[fs.start:fs.stop]:
@@ -155,23 +157,27 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[4, 8])
     ap.add_argument("--out", default=os.environ.get("OUT", "."))
     ap.add_argument("--device", default="cuda", help="cpu: a smoke test of this script at a tiny size")
+    ap.add_argument("--tiny", action="store_true", help="VGG16/32 at 32x32 on the CPU, 12 images: a smoke test")
     args = ap.parse_args()
+    if args.tiny:
+        args.device, args.train, args.val, args.classes, args.workers = "cpu", 8, 4, 2, [1]
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench/gpu_study.py needs a CUDA GPU (or --device cpu for a smoke test)")
     tmp = Path(tempfile.mkdtemp(prefix="dcnn-gpu-bench-"))
     data = tmp / "data"
     make_imagefolder(data, args.train, args.val, args.classes)
-    weights = fake_imagenet_weights(tmp / "torch")
+    weights = fake_imagenet_weights(tmp / "torch", TINY["vgg_width_divisor"] if args.tiny else 1)
     name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     out = {"device": name, "torch": torch.__version__,
            "train_images": args.train, "val_images": args.val, "classes": args.classes}
+    size = TINY["image_size"] if args.tiny else 224
     print(f"device: {out['device']} · torch {out['torch']} · {args.train} train / {args.val} val images, "
-          f"{args.classes} classes, 224x224", flush=True)
-    out["naive"] = naive(bench_study(tmp, 1), data, weights, args.device)
+          f"{args.classes} classes, {size}x{size}", flush=True)
+    out["naive"] = naive(bench_study(tmp, 1, args.tiny), data, weights, args.device)
     print(f"naive (sequential, eager fp32, DataLoader): {out['naive']['img_per_s']:.0f} img/s "
           f"({out['naive']['images']} images in {out['naive']['seconds']:.1f} s)", flush=True)
     for w in args.workers:
-        r = dcnn_runner(bench_study(tmp, w), data, tmp / f"build-{w}", w, args.device)
+        r = dcnn_runner(bench_study(tmp, w, args.tiny), data, tmp / f"build-{w}", w, args.device)
         out[f"dcnn_workers_{w}"] = r
         print(f"dcnn, {w} runs at once: {r['img_per_s']:.0f} img/s ({r['images']} images in {r['seconds']:.1f} s; "
               f"statuses {r['statuses']}) -> {r['img_per_s'] / out['naive']['img_per_s']:.2f}x naive; "

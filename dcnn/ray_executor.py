@@ -33,11 +33,12 @@ def _train_remote(job: Job, data: dict, backbone: Optional[dict], device: str) -
         backbone = load_imagenet_vgg16(job.backbone.split(":")[1])
     t0 = time.perf_counter()
     try:
-        payload, state = train_job(job, StudyData.from_dict(data), backbone, device=_torch.device(device))
+        payload, result = train_job(job, StudyData.from_dict(data), backbone, device=_torch.device(device))
     except Exception as exc:  # recorded by the driver; the other runs go on
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
                 "seconds": time.perf_counter() - t0}
-    return {"status": payload["status"], "payload": payload, "state": state, "seconds": time.perf_counter() - t0}
+    return {"status": payload["status"], "payload": payload, "state": result.state_dict,
+            "seconds": time.perf_counter() - t0}
 
 
 class RayExecutor(Executor):

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +31,7 @@ from .data import (AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD, DataError, Task
                    load_digits_tasks, load_imagefolder)
 from .models import imagenet_weights_path, load_imagenet_vgg16
 from .store import Store, StoreError, dump_tensors, load_tensors, atomic_write
-from .train import FitConfig, fit, resolve_device
+from .train import FitConfig, FitResult, fit, resolve_device
 
 log = logging.getLogger("dcnn")
 
@@ -192,8 +193,8 @@ def env_info(device: torch.device | str) -> dict:
 
 
 def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, device: torch.device,
-              checkpoint=None, on_epoch=None, should_stop=None) -> tuple[dict, Optional[dict]]:
-    """Train one job; returns (payload for the cache, state dict for a pretraining job)."""
+              checkpoint=None, on_epoch=None, should_stop=None) -> tuple[dict, "FitResult"]:
+    """Train one job; returns (payload for the cache, fit's result: its state dict for a pretraining job)."""
     task = data.source if job.kind == "pretrain" else data.target
     t0 = time.perf_counter()
     result = fit(job.fit, task.train, task.val, device=device, init_state=backbone_state,
@@ -212,7 +213,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
         payload.update(variant=job.spec.variant, lr=job.spec.lr, seed=job.spec.seed)
     if job.kind == "pretrain":
         payload["source_accuracy"] = result.history[-1]["val_acc"] if result.history else None
-    return payload, result.state_dict
+    return payload, result
 
 
 @dataclass
@@ -222,6 +223,10 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     best_val_loss: Optional[float] = None
+    resumed_at: Optional[int] = None    # the epoch a resumed run continued at (None: from the start)
+    steps: int = 0                      # optimizer steps taken in this attempt
+    epochs_done: int = 0                # finished epochs (an interrupted run's checkpoint holds them)
+    epochs: int = 0
 
 
 # Per-process caches of a worker: data and backbones are loaded once, not once per run.
@@ -290,8 +295,8 @@ def execute_local(job: Job, root: str, data_path: str, force_fresh: bool = False
         data = _worker_data(data_path)
         backbone = _backbone_state(job, store, device)
         faults.hit("train.start")
-        payload, state = train_job(job, data, backbone, device=device, checkpoint=ckpt, on_epoch=on_epoch,
-                                   should_stop=(lambda: stop.is_set()) if stop is not None else None)
+        payload, result = train_job(job, data, backbone, device=device, checkpoint=ckpt, on_epoch=on_epoch,
+                                    should_stop=(lambda: stop.is_set()) if stop is not None else None)
     except StoreError:
         raise
     except Exception as exc:  # recorded, reported, retried next time; the other runs go on
@@ -302,14 +307,16 @@ def execute_local(job: Job, root: str, data_path: str, force_fresh: bool = False
         except StoreError:
             pass
         return Outcome(job.key, "failed", message, time.perf_counter() - t0)
+    progress = dict(resumed_at=result.start_epoch if result.start_epoch > 1 else None, steps=result.steps,
+                    epochs_done=len(result.history), epochs=job.fit.epochs)
     if payload["status"] == "interrupted":
-        return Outcome(job.key, "interrupted", seconds=time.perf_counter() - t0)
+        return Outcome(job.key, "interrupted", seconds=time.perf_counter() - t0, **progress)
     if job.kind == "pretrain":
-        store.write_pretrain(job.key, payload, state)
+        store.write_pretrain(job.key, payload, result.state_dict)
     else:
         store.write_result(job.key, payload)
     best = min((h["val_loss"] for h in payload["history"]), default=None)
-    return Outcome(job.key, payload["status"], seconds=time.perf_counter() - t0, best_val_loss=best)
+    return Outcome(job.key, payload["status"], seconds=time.perf_counter() - t0, best_val_loss=best, **progress)
 
 
 # ---- the scheduler ------------------------------------------------------------------------------
@@ -356,11 +363,15 @@ class PoolExecutor(Executor):
                  stop: Any, events: Any, force: set[str]):
         self.root, self.data_path, self.force, self.workers = root, data_path, force, workers
         ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(threads, stop, events, device, ctx.Value("i", 0)))
+        self._start = lambda: ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                                  initargs=(threads, stop, events, device, ctx.Value("i", 0)))
+        self.pool = self._start()
         self._warm = [self.pool.submit(_ready) for _ in range(workers)]
 
     def submit(self, job: Job) -> Future:
+        if getattr(self.pool, "_broken", False):  # a worker died (SIGKILL, out of memory): start afresh
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._start()
         return self.pool.submit(execute_local, job, self.root, self.data_path, job.key in self.force)
 
     def close(self) -> None:
@@ -371,6 +382,9 @@ class PoolExecutor(Executor):
         for proc in list(getattr(self.pool, "_processes", {}).values()):
             proc.terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+MAX_WORKER_LOSSES = 1  # a job whose worker process dies is restarted (resumed) once, then failed
 
 
 def schedule(todo: list[Job], cached: int, pre: Optional[Job], store: Store, executor: Executor, *,
@@ -385,6 +399,7 @@ def schedule(todo: list[Job], cached: int, pre: Optional[Job], store: Store, exe
     # Pretraining first, then the rest longest first (an LPT schedule keeps all workers busy).
     pending = sorted(todo, key=lambda j: (j.kind != "pretrain", -j.cost))
     running: dict[Future, tuple[Job, Any]] = {}
+    lost: dict[str, int] = {}   # how often each job's worker process died under it
     while pending or running:
         if stop.is_set():
             pending.clear()
@@ -418,6 +433,14 @@ def schedule(todo: list[Job], cached: int, pre: Optional[Job], store: Store, exe
             job, lock = running.pop(fut)
             try:
                 outcome: Outcome = fut.result()
+            except BrokenProcessPool:   # its worker died; every epoch it finished is checkpointed
+                lost[job.key] = lost.get(job.key, 0) + 1
+                if lost[job.key] <= MAX_WORKER_LOSSES and not stop.is_set():
+                    reporter.retrying(job)
+                    pending.insert(0, job)
+                    continue
+                outcome = Outcome(job.key, "failed", "the worker process training it died (killed by a signal, "
+                                  "perhaps out of memory); rerun to resume from its last finished epoch")
             finally:
                 lock.release()
             reporter.finished(job, outcome)
@@ -517,6 +540,12 @@ class Reporter:
                 self.running[key] = (self.running[key][0], epoch, row)
             self._refresh()
 
+    def retrying(self, job: Job) -> None:
+        with self._lock:
+            self.running.pop(job.key, None)
+            self.say(f"{job.label}: its worker process died; training it again from its last finished epoch")
+            self._refresh()
+
     def skipped(self, job: Job) -> None:
         with self._lock:
             self.total -= 1
@@ -528,10 +557,14 @@ class Reporter:
             self.done += 1
             self.cost_done += job.cost
             best = f"best val {outcome.best_val_loss:.3f}" if outcome.best_val_loss is not None else ""
-            detail = {"failed": f"FAILED: {outcome.message}", "interrupted": "interrupted (checkpointed)",
+            detail = {"failed": f"FAILED: {outcome.message}",
+                      "interrupted": f"stopped after epoch {outcome.epochs_done} of {outcome.epochs} "
+                                     f"(its checkpoint is kept)",
                       "diverged": f"diverged {best}"}.get(outcome.status, best)
-            self.say(f"[{self.done}/{self.total}] {job.label}: {detail} ({outcome.seconds:.1f}s) "
-                        f"· time left ~{self.eta()}")
+            resumed = (f"; resumed at epoch {outcome.resumed_at} of {outcome.epochs}, {outcome.steps} steps"
+                       if outcome.resumed_at is not None else "")
+            self.say(f"[{self.done}/{self.total}] {job.label}: {detail} ({outcome.seconds:.1f}s{resumed}) "
+                     f"· time left ~{self.eta()}")
             self._refresh()
 
     def close(self) -> None:
@@ -600,6 +633,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
             torch.set_num_threads(1)
             ex = InlineExecutor(str(store.root), str(data_path), str(dev), stop, _EventSink(reporter), force_keys)
         summary = _schedule_with_ctrl_c(todo, len(all_jobs) - len(todo), pre, store, ex, force, reporter, stop)
+        store.sweep_temporaries()   # what a worker that died mid-write left behind
     except KeyboardInterrupt:
         if isinstance(ex, PoolExecutor):
             ex.terminate()

@@ -53,6 +53,8 @@ class FitResult:
     total_params: int
     diverged_epoch: int | None = None
     state_dict: dict | None = field(default=None, repr=False)
+    start_epoch: int = 1                # > 1 when this call resumed from a checkpoint
+    steps: int = 0                      # optimizer steps taken by this call (not before a resume)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -247,7 +249,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
 
     # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
     check_every = 1 if device.type == "cpu" else 50
-    status, diverged_epoch = "complete", None
+    status, diverged_epoch, steps = "complete", None, 0
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
         gen = torch.Generator().manual_seed(epoch_seed(cfg.seed, epoch))
@@ -258,6 +260,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         for step, (xb, yb) in enumerate(epoch_batches(train, cfg.batch_size, pre, gen), 1):
             loss_sum += step_fn(xb, yb).double() * yb.shape[0]
             seen += yb.shape[0]
+            steps += 1
             faults.hit("train.step")
             if step % check_every == 0 and not math.isfinite(float(loss_sum)):
                 break
@@ -281,4 +284,4 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
             status = "interrupted"
             break
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()} if keep_state else None
-    return FitResult(history, status, trainable, total, diverged_epoch, state_dict)
+    return FitResult(history, status, trainable, total, diverged_epoch, state_dict, start_epoch, steps)

@@ -117,3 +117,63 @@ def paper_shaped(tmp_path_factory) -> tuple[Path, Path]:
     proc = dcnn("report", "--run-missing", "--study", str(study), "--build", str(build), "-j", "2")
     assert proc.returncode == 0, proc.stderr
     return study, build
+
+
+# ---- what a run did: progress lines, checkpoints, steps ------------------------------------------
+
+def progress_lines(stderr: str) -> dict[str, str]:
+    """The per-run progress lines ``[k/n] <label>: <detail>`` as {label: detail}."""
+    import re
+
+    out = {}
+    for line in stderr.splitlines():
+        m = re.match(r"^\[\d+/\d+\] (.+?): (.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def resumed(stderr: str) -> dict[str, tuple[int, int]]:
+    """{label: (epoch it resumed at, steps it trained then)} from the progress lines."""
+    import re
+
+    out = {}
+    for label, detail in progress_lines(stderr).items():
+        m = re.search(r"resumed at epoch (\d+) of \d+, (\d+) steps", detail)
+        if m:
+            out[label] = (int(m.group(1)), int(m.group(2)))
+    return out
+
+
+def checkpoint_epochs(build: Path) -> dict[str, int]:
+    """{run directory: last finished epoch} of every valid checkpoint under ``build``."""
+    from dcnn.store import load_tensors
+
+    out = {}
+    for path in sorted(build.glob("*/*/checkpoint.pt")):
+        state = load_tensors(path)
+        if state is not None:
+            out[path.parent.name] = int(state["epoch"])
+    return out
+
+
+def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
+    """{run directory name: (optimizer steps per epoch, epochs)} of every job of a demo-profile study."""
+    import math
+
+    from dcnn.config import load_study
+    from dcnn.runner import load_study_data, plan
+    from dcnn.store import Store
+
+    study = load_study(study_path)
+    data = load_study_data(study, None, None)
+    pre, jobs = plan(study, data, study.runs)
+    out = {}
+    for job in ([pre] if pre else []) + jobs:
+        n = len(data.source.train) if job.kind == "pretrain" else len(data.target.train)
+        out[Store.short(job.key)] = (math.ceil(n / job.fit.batch_size), job.fit.epochs)
+    return out
+
+
+def trace_count(trace: Path, point: str) -> int:
+    return trace.read_text().split().count(point) if trace.exists() else 0

@@ -87,10 +87,31 @@ def test_best_of_and_learning_rate_claims():
     assert verdict(groups, {"lr_beats": "best_val_loss", "better": 0.2, "worse": 0.002}) == "contradicted"
 
 
+def _welch_by_hand(a, b):
+    """(difference, standard error, two-sided p) of Welch's test, from its textbook formulas."""
+    import math
+
+    from scipy.stats import t as student_t
+
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    va = sum((x - ma) ** 2 for x in a) / (len(a) - 1) / len(a)
+    vb = sum((x - mb) ** 2 for x in b) / (len(b) - 1) / len(b)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    t = (ma - mb) / math.sqrt(va + vb)
+    return ma - mb, math.sqrt(va + vb), 2 * student_t.sf(abs(t), df)
+
+
 def test_comparison_words_follow_the_evidence():
     r = results_from({"x@0.1": LOW, "y@0.1": HIGH, "z@0.1": MIXED})
-    r["comparisons"] = [dict(A.compare(r, "x@0.1", "y@0.1"), magnitude=0.3), dict(A.compare(r, "z@0.1", "y@0.1"))]
-    lower = "".join(p if isinstance(p, str) else p.text for p in A.comparison_sentence(r, 0, "x", "y", "2.1"))
-    noise = "".join(p if isinstance(p, str) else p.text for p in A.comparison_sentence(r, 1, "z", "y", "2.1"))
-    assert "lower by 0.293 ± " in lower and "(p = " in lower or "(p < 0.001)" in lower
-    assert "within seed noise (p = " in noise
+    r["comparisons"] = [A.compare(r, "x@0.1", "y@0.1"), A.compare(r, "z@0.1", "y@0.1")]
+    for c in r["comparisons"]:
+        c["magnitude"] = abs(c["difference"])      # as results.collect adds it
+    text = lambda ci: "".join(p if isinstance(p, str) else p.text for p in A.comparison_sentence(r, ci, "x", "y", "2.1"))
+    best = lambda runs: [min(v) for v in runs]
+    diff, se, p = _welch_by_hand(best(LOW), best(HIGH))
+    assert p < 0.001
+    assert text(0).endswith(f"the best validation loss is lower by {abs(diff):.3f} ± {se:.3f} (p < 0.001).")
+    assert f"{abs(diff):.3f}" == "0.293"
+    diff, se, p = _welch_by_hand(best(MIXED), best(HIGH))
+    assert 0.05 < p
+    assert text(1).endswith(f"the difference in best validation loss, {diff:.3f}, is within seed noise (p = {p:.3f}).")

@@ -81,12 +81,22 @@ def test_aggregate_uses_sample_std_and_keeps_missing_seeds():
     assert A.aggregate([None])["mean"] is None
 
 
-def test_welch_matches_scipy():
+def test_welch_matches_the_textbook_formulas():
     a, b = [0.31, 0.35, 0.29], [0.52, 0.44, 0.61, 0.58]
     p, diff, se = A.welch(a, b)
-    assert p == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
-    assert diff == pytest.approx(sum(a) / 3 - sum(b) / 4)
-    assert se == pytest.approx(math.sqrt(stats.tvar(a) / 3 + stats.tvar(b) / 4))
+    ma, mb = sum(a) / 3, sum(b) / 4
+    va = sum((x - ma) ** 2 for x in a) / 2 / 3          # variance of the mean, n - 1 in the variance
+    vb = sum((x - mb) ** 2 for x in b) / 3 / 4
+    t = (ma - mb) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 3)   # Welch-Satterthwaite
+    assert diff == pytest.approx(ma - mb) and se == pytest.approx(math.sqrt(va + vb))
+    assert p == pytest.approx(2 * stats.t.sf(abs(t), df), rel=1e-9)
+    # Equal sizes and equal spreads: Welch's df is 2n - 2, so p is Student's, from the t table:
+    # t = 2.306 at 8 degrees of freedom is the two-sided 5 % point.
+    a = [1.0, 2.0, 3.0, 4.0, 5.0]
+    shift = 2.306 * math.sqrt(2 * 2.5 / 5)               # var = 2.5 on each side
+    p, _, _ = A.welch(a, [x + shift for x in a])
+    assert p == pytest.approx(0.05, abs=2e-4)
 
 
 def test_welch_with_one_seed_has_no_p_value():

@@ -1,4 +1,5 @@
 """The report: paper structure in the PDF, every printed number equal to results.json, escaping."""
+import json
 import re
 
 import pytest
@@ -84,10 +85,27 @@ def test_observations_print_no_number_that_does_not_name_its_source(report):
         assert not re.search(r"\d\.\d", bare), bare   # every decimal number is a tagged one
 
 
-def test_observations_are_generated_not_written(report):
+def _figure_text(html: str, label: str) -> str:
+    block = re.search(rf'<figure id="fig-{label}">(.*?)</figure>', html, flags=re.S).group(1)
+    return re.sub(r"<[^>]+>", "", block)
+
+
+def test_observations_are_generated_from_the_runs(report, paper_shaped):
+    from dcnn.config import load_study
+    from dcnn.report import render_html
+
     html, results, _ = report
-    # The same wording appears under many figures; the numbers in it differ.
-    assert html.count("seeds") > 20 or html.count("It levels off by epoch") > 5
+    ri = next(i for i, run in enumerate(results["runs"]) if run["figure"] == 2)
+    # Give Figure 2's run another history: its sentences must follow the new numbers.
+    changed = json.loads(json.dumps(results))
+    history = [{"epoch": 1, "train_loss": 1.2, "val_loss": 0.9, "val_acc": 0.5, "seconds": 0.1},
+               {"epoch": 2, "train_loss": 0.1, "val_loss": 0.123, "val_acc": 0.875, "seconds": 0.1}]
+    changed["runs"][ri].update(status="complete", history=history, diverged_epoch=None,
+                               metrics=A.compute_metrics(history, 5, 0.01))
+    before, after = _figure_text(html, "2"), _figure_text(render_html(load_study(paper_shaped[0]), changed), "2")
+    assert "Validation loss is lowest at epoch 2 (0.123, accuracy 87.5 %)." in after
+    assert "It levels off by epoch 1" not in after and "It is still improving at the last epoch." in after
+    assert "lowest at epoch 2 (0.123," not in before
 
 
 def test_results_json_follows_the_spec(report):
@@ -107,7 +125,7 @@ def test_results_json_follows_the_spec(report):
 
 
 def test_p_values_recompute_from_the_per_seed_values(report):
-    from scipy import stats
+    from test_claims import _welch_by_hand
 
     _, results, _ = report
     checked = 0
@@ -116,7 +134,9 @@ def test_p_values_recompute_from_the_per_seed_values(report):
         b = [v for v in c["b_values"] if v is not None]
         if c["p_value"] is None:
             continue
-        assert c["p_value"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-9)
+        diff, se, p = _welch_by_hand(a, b)
+        assert c["p_value"] == pytest.approx(p, rel=1e-6)
+        assert (c["difference"], c["difference_se"]) == pytest.approx((diff, se), rel=1e-9)
         checked += 1
     assert checked > 0
 

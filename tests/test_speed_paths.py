@@ -33,12 +33,27 @@ def test_runner_history_equals_a_direct_fit(tmp_path):
         assert strip(cached) == strip(direct), job.label
 
 
+class CountingModel(torch.nn.Module):
+    """The model, counting the batches it is called on."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.calls = model, 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.model(x)
+
+
 def test_batched_evaluation_equals_one_image_at_a_time():
-    task = load_digits_tasks(train_per_class=5, val_per_class=30)[1]
+    # 650 validation images: more than one evaluation batch (at most 500 at 32x32), so two batches.
+    task = load_digits_tasks(train_per_class=5, val_per_class=130)[1]
     cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.01, seed=0, width_divisor=8)
     model = build_for_fit(cfg, None)
     pre = Preprocess(None, (0.1, 0.1, 0.1), (0.3, 0.3, 0.3))
-    loss, acc = evaluate(model, task.val, pre)
+    counting = CountingModel(model)
+    loss, acc = evaluate(counting, task.val, pre)
+    assert counting.calls == 2
     model.eval()
     losses, correct = [], 0
     with torch.no_grad():
@@ -51,12 +66,16 @@ def test_batched_evaluation_equals_one_image_at_a_time():
 
 
 def test_batched_preprocessing_equals_one_image_at_a_time():
-    task = load_digits_tasks(train_per_class=20, val_per_class=5)[1]
+    # 600 training images: more than one preprocessing chunk (510 images at batch 3), so two chunks.
+    task = load_digits_tasks(train_per_class=120, val_per_class=5)[1]
     pre = Preprocess(None, (0.2, 0.3, 0.4), (0.5, 0.6, 0.7))
+    chunks = []
+    counting = lambda x, **kw: (chunks.append(len(x)), pre(x, **kw))[1]
     gen_a, gen_b = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    batches = list(epoch_batches(task.train, 3, pre, gen_a))
+    batches = list(epoch_batches(task.train, 3, counting, gen_a))
+    assert chunks == [510, 90]
     order = torch.randperm(len(task.train), generator=gen_b)
     singles = [pre(task.train.x[i:i + 1], train=True) for i in order.tolist()]
     assert torch.equal(torch.cat([x for x, _ in batches]), torch.cat(singles))
     assert torch.equal(torch.cat([y for _, y in batches]), task.train.y[order])
-    assert [len(y) for _, y in batches] == [3] * 33 + [1]
+    assert [len(y) for _, y in batches] == [3] * 200

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import dcnn, load_results, minimal_study, write_study
+from conftest import dcnn, load_results, minimal_study, resumed, trace_count, write_study
 from dcnn.data import AUGMENT_PRESETS, load_digits_tasks
 from dcnn.train import FitConfig, fit
 
@@ -54,8 +54,13 @@ def test_resuming_from_a_checkpoint_equals_an_uninterrupted_run(task):
     stops = iter([False, True])
     first = fit(cfg, task.train, task.val, checkpoint=ckpt, should_stop=lambda: next(stops))
     assert first.status == "interrupted" and len(first.history) == 2 and ckpt.state["epoch"] == 2
-    second = fit(cfg, task.train, task.val, checkpoint=ckpt)
+    epochs_seen = []
+    second = fit(cfg, task.train, task.val, checkpoint=ckpt, on_epoch=lambda e, row: epochs_seen.append(e))
     assert second.status == "complete"
+    # It continued after the checkpoint: only epochs 3 and 4 trained (20 images at batch 2: 10 steps each) ...
+    assert second.start_epoch == 3 and epochs_seen == [3, 4] and second.steps == 2 * 10
+    assert full.start_epoch == 1 and full.steps == 4 * 10
+    # ... and gave what the uninterrupted run gave.
     assert no_seconds(second.history) == no_seconds(full.history)
 
 
@@ -75,7 +80,12 @@ def test_sigkill_mid_epoch_then_rerun_gives_the_uninterrupted_history(tmp_path):
     ckpts = list((killed / "runs").glob("*/checkpoint.pt"))
     assert len(ckpts) == 1, "the run died after its first epoch's checkpoint"
     assert not list((killed / "runs").glob("*/result.json"))
-    dcnn("run", "--study", str(study), "--build", str(killed), "-j", "1", "-v", check=True)
+    trace = tmp_path / "trace"
+    rerun = dcnn("run", "--study", str(study), "--build", str(killed), "-j", "1", "-v",
+                 env={"DCNN_FAULT_TRACE": str(trace)}, check=True)
+    # The progress line says where it continued: epoch 2 of 3, so two epochs of 20 steps were left.
+    assert resumed(rerun.stderr) == {"vgg16-train-all lr=0.01 seed=0": (2, 40)}, rerun.stderr
+    assert trace_count(trace, "train.step") == 40
     for b in (ref, killed):
         dcnn("report", "--study", str(study), "--build", str(b), "--no-pdf", check=True)
     a, b = load_results(ref)["runs"][0], load_results(killed)["runs"][0]
