@@ -61,7 +61,8 @@ def bare_loop(train, val, mean, std, epochs: int = EPOCHS) -> float:
 
 def runner(tmp: Path, epochs: int = EPOCHS, per_class: int = 50) -> float:
     from dcnn.config import load_study
-    from dcnn.runner import Reporter, run_study
+    from dcnn.progress import Reporter
+    from dcnn.runner import run_study
 
     d = yaml.safe_load((ROOT / "study.yaml").read_text())
     d["defaults"].update(epochs=epochs, seeds=1)

@@ -86,7 +86,8 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
     from dcnn.config import load_study
-    from dcnn.models import parse_freeze_spec, vgg16
+    from dcnn.layout import parse_freeze_spec
+    from dcnn.models import vgg16
 
     study = load_study(study_path, "paper")
     size, width = study.profile.image_size, study.profile.vgg_width_divisor
@@ -130,7 +131,8 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
 def dcnn_runner(study_path: Path, data: Path, build: Path, workers: int, device: str = "cuda") -> dict:
     from dcnn.config import load_study
     from dcnn.results import collect
-    from dcnn.runner import Reporter, run_study
+    from dcnn.progress import Reporter
+    from dcnn.runner import run_study
 
     study = load_study(study_path, "paper")
     t0 = time.perf_counter()

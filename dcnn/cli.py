@@ -95,7 +95,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def _train(study, args, patterns: list[str], force: bool = False, executor: str = "local",
            ray_address: Optional[str] = None) -> int:
-    from .runner import _fmt_time, run_study
+    from .progress import fmt_time
+    from .runner import run_study
 
     summary = run_study(study, Path(args.build), patterns=patterns, data_dir=args.data, device=args.device,
                         workers=args.jobs, force=force, executor=executor, ray_address=ray_address)
@@ -104,7 +105,7 @@ def _train(study, args, patterns: list[str], force: bool = False, executor: str 
         parts.append(f"{summary.diverged} diverged (a result, not an error)")
     if summary.failed:
         parts.append(f"{len(summary.failed)} failed")
-    print(f"{', '.join(parts)} in {_fmt_time(summary.seconds)}", file=sys.stderr)
+    print(f"{', '.join(parts)} in {fmt_time(summary.seconds)}", file=sys.stderr)
     for label, message in summary.failed:
         print(f"failed: {label}: {message}", file=sys.stderr)
     if summary.interrupted:
@@ -136,7 +137,7 @@ def _cmd_report(study, args) -> int:
 
 
 def _cmd_list(study, args) -> int:
-    from .runner import list_runs
+    from .listing import list_runs
 
     rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params)
     if args.json:

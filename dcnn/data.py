@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from .presets import Augment
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -189,26 +189,6 @@ def load_imagefolder(root: Path | str, image_size: int = 224) -> TaskData:
 
 
 # ---- presets: augmentation and normalisation --------------------------------------------------
-
-@dataclass(frozen=True)
-class Augment:
-    """Random affine transformations of each training image, drawn anew every epoch."""
-
-    degrees: float = 10.0        # rotation, ±
-    translate: float = 0.1       # shift, ± this fraction of the image side
-    scale: tuple[float, float] = (0.9, 1.1)
-    hflip: bool = False          # mirroring changes a digit's meaning, so only for natural images
-
-    def describe(self) -> str:
-        parts = [f"rotation ±{self.degrees:g}°", f"shift ±{self.translate * 100:g} %",
-                 f"scale {self.scale[0]:g}–{self.scale[1]:g}"]
-        if self.hflip:
-            parts.append("horizontal flip")
-        return ", ".join(parts)
-
-
-AUGMENT_PRESETS = {"digits": Augment(), "natural": Augment(hflip=True)}
-
 
 def augment_batch(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
     n = x.shape[0]

@@ -52,7 +52,7 @@ def _curve(history: Sequence[dict], key: str) -> tuple[list[int], list[float]]:
     return [h["epoch"] for h in history], [h[key] for h in history]
 
 
-def _mean_band(histories: Sequence[Sequence[dict]], key: str):
+def mean_band(histories: Sequence[Sequence[dict]], key: str):
     by_epoch: dict[int, list[float]] = {}
     for hist in histories:
         for h in hist:
@@ -106,7 +106,7 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
                             color="#b00020", fontsize=9)
     if not single and any(hists):
         for key, color, ls, name in (("train_loss", TRAIN, "--", "training"), ("val_loss", VAL, "-", "validation")):
-            ep, mean, lo, hi = _mean_band(hists, key)
+            ep, mean, lo, hi = mean_band(hists, key)
             ax.fill_between(ep, [min(v, top) for v in lo], [min(v, top) for v in hi], color=color, alpha=0.15, lw=0)
             ax.plot(ep, [min(v, top) for v in mean], color=color, lw=1.8, ls=ls, label=f"{name} loss, mean of {len(runs)}")
     p = runs[0]["metrics"]["plateau_epoch"] if single else plateau
@@ -151,7 +151,7 @@ def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float],
         if not any(s["histories"]):
             ax.plot([], [], color=s["color"], label=f"{s['label']} (diverged)")
             continue
-        ep, mean, lo, hi = _mean_band(s["histories"], "val_loss")
+        ep, mean, lo, hi = mean_band(s["histories"], "val_loss")
         ax.fill_between(ep, [min(v, ylim[1]) for v in lo], [min(v, ylim[1]) for v in hi], color=s["color"], alpha=0.10, lw=0)
         ax.plot(ep, [min(v, ylim[1]) for v in mean], color=s["color"], lw=1.6, label=s["label"])
     _finish(ax, chance, ylim, epochs)

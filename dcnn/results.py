@@ -1,5 +1,6 @@
 """The cache → results.json: every run with its history and metrics, seed aggregates, comparisons,
-claims and sweeps — the one machine-readable form of the study that the report is rendered from."""
+claims and sweeps — the one machine-readable form of the study that the report is rendered from.
+Its format is documented in docs/results-json.md."""
 from __future__ import annotations
 
 import platform
@@ -7,12 +8,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional
 
-from . import analysis as A
-from .config import Study, code_version, group_name
-from .runner import StudyData, load_study_data, plan
+from . import analysis
+from .config import RunSpec, Study, group_name
+from .datacache import StudyData, load_study_data
+from .plan import Job, code_version, plan
 from .store import Store
 
 RESULTS_FORMAT = 1
+DONE = ("complete", "diverged")      # a run with a result (diverged is a result, not an error)
 
 
 def _figure_value(label: Optional[str]) -> Any:
@@ -21,7 +24,8 @@ def _figure_value(label: Optional[str]) -> Any:
     return int(label) if label.isdigit() else label
 
 
-def _run_entry(spec, job, record: Optional[dict], failure: Optional[dict], tol: float, num_classes: int) -> dict:
+def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optional[dict], tol: float,
+               num_classes: int) -> dict:
     base = {"variant": spec.variant, "section": spec.section, "figure": _figure_value(spec.figure),
             "lr": spec.lr, "batch_size": spec.settings.batch_size, "seed": spec.seed, "group": spec.group,
             "key": job.key}
@@ -30,114 +34,128 @@ def _run_entry(spec, job, record: Optional[dict], failure: Optional[dict], tol: 
     if record is None:
         status = "failed" if failure is not None else "missing"
         base.update(status=status, trainable_params=None, total_params=None, num_classes=num_classes,
-                    history=[], metrics=A.compute_metrics([], num_classes, tol), diverged_epoch=None,
+                    history=[], metrics=analysis.compute_metrics([], num_classes, tol), diverged_epoch=None,
+                    divergence=None,
                     error=failure.get("error") if failure else None)
         return base
     history = [{k: h[k] for k in ("epoch", "train_loss", "val_loss", "val_acc", "seconds")} for h in record["history"]]
     base.update(status=record["status"], trainable_params=record["trainable_params"],
                 total_params=record["total_params"], num_classes=record["num_classes"], history=history,
-                metrics=A.compute_metrics(history, record["num_classes"], tol),
-                diverged_epoch=record.get("diverged_epoch"), train_seconds=record.get("train_seconds"),
+                metrics=analysis.compute_metrics(history, record["num_classes"], tol),
+                diverged_epoch=record.get("diverged_epoch"), divergence=record.get("divergence"),
+                train_seconds=record.get("train_seconds"),
                 device=record.get("env", {}).get("device_name"), env=record.get("env"))
     return base
+
+
+def _group_entry(study: Study, g, runs: list[dict]) -> dict:
+    idx = [i for i, r in enumerate(study.runs) if r.group == g.name]
+    first = study.runs[idx[0]] if idx else None
+    entry = {"group": g.name, "variant": g.variant, "lr": g.lr, "title": g.title, "heading": g.heading,
+             "section": g.section, "figures": [_figure_value(f) for f in g.figures], "runs": idx,
+             "compare_to": g.compare_to, "also_compare_to": list(g.also_compare_to),
+             "changes": {k: v for k, v in g.changes},
+             "sweep": first.sweep if first else None,
+             "batch_size": first.settings.batch_size if first else None,
+             "settings": _settings(first.settings) if first else None}
+    entry.update(analysis.summarise_group([runs[i] for i in idx]))
+    return entry
+
+
+class _Comparisons:
+    """The list results["comparisons"], each entry added once and referred to by its index."""
+
+    def __init__(self, results: dict, alpha: float):
+        self.results, self.alpha = results, alpha
+        self.items: list[dict] = results["comparisons"]
+
+    def add(self, c: dict, kind: str) -> int:
+        c["kind"] = kind
+        c["magnitude"] = abs(c["difference"]) if c["difference"] is not None else None
+        self.items.append(c)
+        return len(self.items) - 1
+
+    def compare(self, a: str, b: str, kind: str) -> int:
+        return self.add(analysis.compare(self.results, a, b, "best_val_loss", self.alpha), kind)
+
+
+def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
+    """Each group against what it builds on (and its also_compare_to); each variant at its lower
+    learning rate against its higher one (the study's learning-rate section)."""
+    comps = _Comparisons(results, alpha)
+    groups = results["groups"]
+    for g in groups:
+        if g["compare_to"]:
+            g["comparison"] = comps.compare(g["group"], g["compare_to"], "baseline")
+        g["also_comparisons"] = [comps.compare(g["group"], other, "also") for other in g["also_compare_to"]]
+    for g in groups:
+        if g["sweep"] is not None:
+            continue
+        for h in [h for h in groups if h["variant"] == g["variant"] and h["lr"] > g["lr"]]:
+            g.setdefault("lr_comparisons", []).append(comps.compare(g["group"], h["group"], "learning_rate"))
+    lr_comps = [ci for g in groups for ci in g.get("lr_comparisons", [])]
+    dirs = [analysis.direction(comps.items[ci]) for ci in lr_comps]
+    results["learning_rates"] = {
+        "n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
+        "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps}
+    return comps
+
+
+def _add_claims(results: dict, study: Study) -> None:
+    an = study.file.analysis
+    for claim in study.file.claims:
+        check = claim.check.model_dump(exclude_none=True)
+        entry = analysis.evaluate_claim(results, check, an.alpha, an.similar_margin)
+        results["claims"].append({"section": claim.section, "says": claim.says, "check": check, **entry})
+
+
+def _add_sweeps(results: dict, study: Study, comps: _Comparisons) -> None:
+    for name, sw in study.file.sweeps.items():
+        names = [group_name(f"{name}-k{k}", sw.lr) for k in sw.frozen_conv_layers]
+        summary = analysis.sweep_summary(results, names, sw.frozen_conv_layers, study.file.analysis.alpha)
+        for c in summary["comparisons_to_unfrozen"]:
+            comps.add(c, "sweep")
+        ref = None
+        if sw.reference:
+            candidates = [g for g in results["groups"]
+                          if g["variant"] == sw.reference and g["metrics"]["best_val_loss"]["n"]]
+            if candidates:
+                best = min(candidates, key=lambda g: g["metrics"]["best_val_loss"]["mean"])
+                ref = {"group": best["group"], "best_val_loss": best["metrics"]["best_val_loss"]}
+        results["sweeps"].append({"name": name, "title": sw.title, "section": sw.section, "lr": sw.lr,
+                                  "batch_size": sw.batch_size, "reference": ref, **summary})
+
+
+def _study_entry(study: Study, data: StudyData, pre: Optional[Job], pre_record: Optional[dict],
+                 runs: list[dict]) -> dict:
+    return {"title": study.file.title, "paper": study.file.paper, "file": str(study.path),
+            "profile": study.profile_name, "profile_settings": study.profile.model_dump(),
+            "defaults": study.file.defaults.model_dump(), "analysis": study.file.analysis.model_dump(),
+            "data": data.describe(), "code_version": code_version(),
+            "pretraining": _pretraining(pre, pre_record, study), "python": platform.python_version(),
+            "n_runs": len(runs), "n_done": sum(r["status"] in DONE for r in runs),
+            "train_seconds": round(sum(r.get("train_seconds") or 0.0 for r in runs), 1)}
 
 
 def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_dir=None) -> dict:
     """Read every run of the study from the cache (never training) and compute all statistics."""
     store = Store(build)
     data = data or load_study_data(study, store, data_dir)
-    an = study.file.analysis
     pre, jobs = plan(study, data, study.runs)
-    job_of = {j.spec: j for j in jobs}
-    pre_record = store.read_pretrain(pre.key) if pre else None
-
     runs = []
-    for spec in study.runs:
-        job = job_of[spec]
+    for spec, job in zip(study.runs, jobs):
         record = store.read_result(job.key)
         failure = store.read_failure(job.key) if record is None else None
-        runs.append(_run_entry(spec, job, record, failure, an.plateau_tol, data.target.num_classes))
-
-    groups = []
-    for g in study.groups:
-        idx = [i for i, r in enumerate(study.runs) if r.group == g.name]
-        entry = {"group": g.name, "variant": g.variant, "lr": g.lr, "title": g.title, "heading": g.heading,
-                 "section": g.section, "figures": [_figure_value(f) for f in g.figures], "runs": idx,
-                 "compare_to": g.compare_to, "also_compare_to": list(g.also_compare_to),
-                 "changes": {k: v for k, v in g.changes},
-                 "sweep": study.runs[idx[0]].sweep if idx else None,
-                 "batch_size": study.runs[idx[0]].settings.batch_size if idx else None,
-                 "settings": _settings(study.runs[idx[0]].settings) if idx else None}
-        entry.update(A.summarise_group([runs[i] for i in idx]))
-        groups.append(entry)
-
+        runs.append(_run_entry(spec, job, record, failure, study.file.analysis.plateau_tol, data.target.num_classes))
+    pre_record = store.read_pretrain(pre.key) if pre else None
     results: dict[str, Any] = {
-        "format": RESULTS_FORMAT,
-        "study": {
-            "title": study.file.title, "paper": study.file.paper, "file": str(study.path),
-            "profile": study.profile_name, "profile_settings": study.profile.model_dump(),
-            "defaults": study.file.defaults.model_dump(), "analysis": an.model_dump(),
-            "data": data.describe(), "code_version": code_version(),
-            "pretraining": _pretraining(pre, pre_record, study),
-            "python": platform.python_version(),
-            "n_runs": len(runs),
-            "n_done": sum(r["status"] in ("complete", "diverged") for r in runs),
-            "train_seconds": round(sum(r.get("train_seconds") or 0.0 for r in runs), 1),
-        },
-        "runs": runs,
-        "groups": groups,
-        "comparisons": [],
-        "claims": [],
-        "sweeps": [],
+        "format": RESULTS_FORMAT, "study": _study_entry(study, data, pre, pre_record, runs), "runs": runs,
+        "groups": [_group_entry(study, g, runs) for g in study.groups],
+        "comparisons": [], "claims": [], "sweeps": [],
     }
-    comparisons = results["comparisons"]
-
-    def add(c: dict, kind: str) -> int:
-        c["kind"] = kind
-        c["magnitude"] = abs(c["difference"]) if c["difference"] is not None else None
-        comparisons.append(c)
-        return len(comparisons) - 1
-
-    for g in groups:
-        if g["compare_to"]:
-            g["comparison"] = add(A.compare(results, g["group"], g["compare_to"], "best_val_loss", an.alpha),
-                                  "baseline")
-        g["also_comparisons"] = [add(A.compare(results, g["group"], other, "best_val_loss", an.alpha), "also")
-                                 for other in g["also_compare_to"]]
-    # Section 4: every variant at its lower learning rate against its higher one.
-    for g in groups:
-        if g["sweep"] is not None:
-            continue
-        others = [h for h in groups if h["variant"] == g["variant"] and h["lr"] > g["lr"]]
-        for h in others:
-            g.setdefault("lr_comparisons", []).append(
-                add(A.compare(results, g["group"], h["group"], "best_val_loss", an.alpha), "learning_rate"))
-
-    lr_comps = [comparisons[ci] for g in groups for ci in g.get("lr_comparisons", [])]
-    dirs = [A._direction(c) for c in lr_comps]
-    results["learning_rates"] = {
-        "n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
-        "n_undecided": sum(d is None for d in dirs),
-        "comparisons": [ci for g in groups for ci in g.get("lr_comparisons", [])]}
-
-    for claim in study.file.claims:
-        check = claim.check.model_dump(exclude_none=True)
-        entry = A.evaluate_claim(results, check, an.alpha, an.similar_margin)
-        results["claims"].append({"section": claim.section, "says": claim.says, "check": check, **entry})
-
-    for name, sw in study.file.sweeps.items():
-        names = [group_name(f"{name}-k{k}", sw.lr) for k in sw.frozen_conv_layers]
-        summary = A.sweep_summary(results, names, sw.frozen_conv_layers, an.alpha)
-        for c in summary["comparisons_to_unfrozen"]:
-            add(c, "sweep")
-        ref = None
-        if sw.reference:
-            candidates = [g for g in groups if g["variant"] == sw.reference and g["metrics"]["best_val_loss"]["n"]]
-            if candidates:
-                best = min(candidates, key=lambda g: g["metrics"]["best_val_loss"]["mean"])
-                ref = {"group": best["group"], "best_val_loss": best["metrics"]["best_val_loss"]}
-        results["sweeps"].append({"name": name, "title": sw.title, "section": sw.section, "lr": sw.lr,
-                                  "batch_size": sw.batch_size, "reference": ref, **summary})
+    comps = _add_comparisons(results, study.file.analysis.alpha)
+    _add_claims(results, study)
+    _add_sweeps(results, study, comps)
     return results
 
 
@@ -148,7 +166,7 @@ def _settings(settings) -> dict:
     return d
 
 
-def _pretraining(pre, record: Optional[dict], study: Study) -> dict:
+def _pretraining(pre: Optional[Job], record: Optional[dict], study: Study) -> dict:
     prof = study.profile
     if prof.data != "digits":
         return {"kind": "imagenet", "weights": prof.weights,

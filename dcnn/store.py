@@ -9,6 +9,7 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     pretrain/<key>/backbone.pt   its weights
     locks/<key>.lock             held (flock) by the process training that run
     data/<fingerprint>.pt        decoded data shared by worker processes
+    data/index-<files>-<size>.pt an ImageFolder decoded once, keyed by its files' names, sizes and times
 
 A file is written to a temporary name, flushed, fsynced and renamed, so a kill leaves either the
 old file or the new one. Every file carries a SHA-256 of its content; one that does not match is
@@ -23,7 +24,6 @@ import io
 import json
 import logging
 import os
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Optional
@@ -176,12 +176,6 @@ class Lock:
             os.close(self.fd)
             self.fd = -1
 
-    def __enter__(self) -> "Lock":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
 
 class Store:
     def __init__(self, root: Path | str):
@@ -206,9 +200,6 @@ class Store:
             return None
         return payload
 
-    def has_result(self, key: str) -> bool:
-        return self.read_result(key) is not None
-
     def write_result(self, key: str, payload: dict) -> None:
         d = self.run_dir(key)
         atomic_write(d / "result.json", dump_json({**payload, "key": key}))
@@ -225,8 +216,9 @@ class Store:
     def read_failure(self, key: str) -> Optional[dict]:
         return load_json(self.run_dir(key) / "failed.json")
 
-    def checkpoint(self, key: str) -> FileCheckpoint:
-        return FileCheckpoint(self.run_dir(key) / "checkpoint.pt")
+    def checkpoint(self, key: str, pretraining: bool = False) -> FileCheckpoint:
+        """The resume checkpoint of a run (or of the demo's pretraining)."""
+        return FileCheckpoint((self.pretrain_dir(key) if pretraining else self.run_dir(key)) / "checkpoint.pt")
 
     # -- the demo backbone
     def read_pretrain(self, key: str) -> Optional[dict]:
@@ -246,9 +238,6 @@ class Store:
         atomic_write(d / "result.json", dump_json({**payload, "key": key}))
         FileCheckpoint(d / "checkpoint.pt").clear()
 
-    def pretrain_checkpoint(self, key: str) -> FileCheckpoint:
-        return FileCheckpoint(self.pretrain_dir(key) / "checkpoint.pt")
-
     # -- locks
     def _lock_fd(self, key: str) -> tuple[Path, int]:
         path = self.root / "locks" / f"{self.short(key)}.lock"
@@ -266,13 +255,6 @@ class Store:
             os.close(fd)
             return None
         return Lock(path, fd)
-
-    def wait_lock(self, key: str, poll: float = 0.2) -> Lock:
-        while True:
-            lock = self.try_lock(key)
-            if lock is not None:
-                return lock
-            time.sleep(poll)
 
     # -- decoded data for worker processes
     def data_file(self, fingerprint: str) -> Path:

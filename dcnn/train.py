@@ -12,32 +12,12 @@ import torch
 import torch.nn.functional as F
 
 from . import faults
-from .data import Augment, Preprocess, Split, epoch_batches
-from .models import build_model, freeze, param_counts, parse_freeze_spec, replace_head
+from .data import Preprocess, Split, epoch_batches
+from .fit_config import FitConfig
+from .layout import parse_freeze_spec
+from .models import build_model, freeze, param_counts, replace_head
 
 log = logging.getLogger("dcnn")
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    """Everything that determines a run's numbers (and nothing that does not)."""
-
-    arch: str                           # "scratch_cnn" | "vgg16"
-    num_classes: int
-    lr: float
-    seed: int
-    epochs: int = 20
-    batch_size: int = 1
-    optimizer: str = "sgd"              # "sgd" | "adam" (the demo's own pretraining uses Adam)
-    momentum: float = 0.0               # SGD only; plain SGD unless the study says otherwise
-    width_divisor: int = 1              # VGG16 channel widths divided by this (demo: 8)
-    dropout: float = 0.0                # scratch CNN only; VGG16 keeps its own 0.5
-    freeze: tuple[str, ...] = ()        # freeze specs, e.g. ("features[0:15]",)
-    augment: Augment | None = None
-    mean: tuple[float, ...] | None = None  # per-channel normalisation; None = raw
-    std: tuple[float, ...] | None = None
-    bf16: bool = False                  # CUDA autocast; changes results, so off unless declared
-    channels_last: bool = False
 
 
 class Checkpoint(Protocol):
@@ -55,22 +35,7 @@ class FitResult:
     state_dict: dict | None = field(default=None, repr=False)
     start_epoch: int = 1                # > 1 when this call resumed from a checkpoint
     steps: int = 0                      # optimizer steps taken by this call (not before a resume)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; anything else must be available."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available here (allowed: auto, cpu)")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"--device {name}: MPS is not available here (allowed: auto, cpu)")
-    return dev
+    divergence: dict | None = None      # diverged: the epoch, the step and the step losses up to it
 
 
 OPTIMIZERS = ("sgd", "adam")
@@ -133,7 +98,7 @@ def evaluate(model: torch.nn.Module, split: Split, pre: Preprocess, *, channels_
 
 
 class EagerStep:
-    """One SGD step: forward, loss, backward, update; returns the (detached) batch loss."""
+    """One optimizer step (SGD or Adam): forward, loss, backward, update; returns the (detached) batch loss."""
 
     def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, autocast, channels_last: bool):
         self.model, self.opt, self.autocast, self.channels_last = model, opt, autocast, channels_last
@@ -210,6 +175,51 @@ def make_step(model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: FitConfig
     return eager
 
 
+def _resume(checkpoint: Checkpoint | None, model: torch.nn.Module, opt: torch.optim.Optimizer) -> tuple[list[dict], int]:
+    """(history so far, first epoch to train): from the checkpoint when there is one."""
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is None:
+        return [], 1
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    return list(state["history"]), int(state["epoch"]) + 1
+
+
+def _train_epoch(model: torch.nn.Module, step_fn, train: Split, cfg: FitConfig, pre: Preprocess, epoch: int,
+                 device: torch.device) -> tuple[float, list[torch.Tensor]]:
+    """One epoch of optimizer steps: (mean training loss, non-finite when the run diverged; the
+    batch losses of its steps, up to the first non-finite one)."""
+    gen = torch.Generator().manual_seed(epoch_seed(cfg.seed, epoch))
+    torch.manual_seed(epoch_seed(cfg.seed, epoch))  # dropout
+    model.train()
+    # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
+    check_every = 1 if device.type == "cpu" else 50
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    seen, losses = 0, []
+    for step, (xb, yb) in enumerate(epoch_batches(train, cfg.batch_size, pre, gen), 1):
+        loss = step_fn(xb, yb)
+        losses.append(loss.clone())   # a graph replays into the same tensor
+        loss_sum += loss.double() * yb.shape[0]
+        seen += yb.shape[0]
+        faults.hit("train.step")
+        if step % check_every == 0 and not math.isfinite(float(loss_sum)):
+            break
+    return float(loss_sum) / max(seen, 1), losses
+
+
+def _divergence(epoch: int, losses: list[torch.Tensor], steps_before: int) -> dict:
+    """Where a run diverged: the batch losses of that epoch's steps, to the first non-finite one."""
+    values = [float(v) for v in torch.stack(losses).double().cpu()] if losses else []
+    first_bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+    if first_bad is None:   # every step was finite: the validation loss was not
+        return {"epoch": epoch, "step": None, "global_step": None, "steps_before": steps_before,
+                "step_losses": values}
+    bad = values[first_bad]
+    return {"epoch": epoch, "step": first_bad + 1, "global_step": steps_before + first_bad + 1,
+            "steps_before": steps_before, "step_losses": values[:first_bad] + [None],   # JSON has no NaN
+            "non_finite": "nan" if math.isnan(bad) else ("inf" if bad > 0 else "-inf")}
+
+
 def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
         init_state: dict | None = None, checkpoint: Checkpoint | None = None,
         on_epoch: Callable[[int, dict], None] | None = None,
@@ -217,8 +227,9 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         cuda_graphs: bool = True, cudnn_benchmark: bool = False) -> FitResult:
     """Train one run; returns its per-epoch history (train_loss, val_loss, val_acc, seconds).
 
-    A non-finite training loss stops the run as ``diverged`` and keeps the finished epochs.
-    With ``checkpoint``, every finished epoch is saved and a later call resumes after it.
+    A non-finite training loss stops the run as ``diverged`` and keeps the finished epochs (and the
+    step losses of the epoch it diverged in). With ``checkpoint``, every finished epoch is saved and
+    a later call resumes after it.
     """
     device = torch.device(device)
     if device.type == "cuda":
@@ -230,47 +241,24 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
     model.to(device)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(cfg, params)
+    opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     pre = Preprocess(cfg.augment, cfg.mean, cfg.std)
     train, val = train.to(device), val.to(device)   # decoded once, kept on the device
-    use_bf16 = cfg.bf16 and device.type == "cuda"
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
-
-    history: list[dict] = []
-    start_epoch = 1
-    state = checkpoint.load() if checkpoint is not None else None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        history = list(state["history"])
-        start_epoch = int(state["epoch"]) + 1
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cfg.bf16 and device.type == "cuda" \
+        else nullcontext
+    history, start_epoch = _resume(checkpoint, model, opt)
     step_fn = make_step(model, opt, cfg, device, autocast, cuda_graphs)
-
-    # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
-    check_every = 1 if device.type == "cpu" else 50
-    status, diverged_epoch, steps = "complete", None, 0
+    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+    result = FitResult(history, "complete", trainable, total, start_epoch=start_epoch)
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
-        gen = torch.Generator().manual_seed(epoch_seed(cfg.seed, epoch))
-        torch.manual_seed(epoch_seed(cfg.seed, epoch))  # dropout
-        model.train()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-        seen = 0
-        for step, (xb, yb) in enumerate(epoch_batches(train, cfg.batch_size, pre, gen), 1):
-            loss_sum += step_fn(xb, yb).double() * yb.shape[0]
-            seen += yb.shape[0]
-            steps += 1
-            faults.hit("train.step")
-            if step % check_every == 0 and not math.isfinite(float(loss_sum)):
-                break
-        train_loss = float(loss_sum) / max(seen, 1)
-        if not math.isfinite(train_loss):
-            status, diverged_epoch = "diverged", epoch
-            break
-        val_loss, val_acc = evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
+        train_loss, losses = _train_epoch(model, step_fn, train, cfg, pre, epoch, device)
+        result.steps += len(losses)
+        val_loss, val_acc = (evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
+                             if math.isfinite(train_loss) else (math.nan, math.nan))
         if not math.isfinite(val_loss):
-            status, diverged_epoch = "diverged", epoch
+            result.status, result.diverged_epoch = "diverged", epoch
+            result.divergence = _divergence(epoch, losses, (epoch - 1) * steps_per_epoch)
             break
         row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
                "seconds": round(time.perf_counter() - t0, 4)}
@@ -281,7 +269,8 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         if on_epoch is not None:
             on_epoch(epoch, row)
         if should_stop is not None and should_stop() and epoch < cfg.epochs:
-            status = "interrupted"
+            result.status = "interrupted"
             break
-    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()} if keep_state else None
-    return FitResult(history, status, trainable, total, diverged_epoch, state_dict, start_epoch, steps)
+    if keep_state:
+        result.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return result

@@ -162,7 +162,8 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
     import math
 
     from dcnn.config import load_study
-    from dcnn.runner import load_study_data, plan
+    from dcnn.datacache import load_study_data
+    from dcnn.plan import plan
     from dcnn.store import Store
 
     study = load_study(study_path)
@@ -170,7 +171,7 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
     pre, jobs = plan(study, data, study.runs)
     out = {}
     for job in ([pre] if pre else []) + jobs:
-        n = len(data.source.train) if job.kind == "pretrain" else len(data.target.train)
+        n = len(data.source.train) if job.is_pretraining else len(data.target.train)
         out[Store.short(job.key)] = (math.ceil(n / job.fit.batch_size), job.fit.epochs)
     return out
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from dcnn.data import load_digits_tasks
-from dcnn.train import EagerStep, FitConfig, GraphedStep, build_for_fit, fit, make_optimizer
+from dcnn.fit_config import FitConfig
+from dcnn.train import EagerStep, GraphedStep, build_for_fit, fit, make_optimizer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -183,5 +183,5 @@ def test_yaml_is_only_ever_safe_loaded():
         text = src.read_text()
         assert "yaml.load(" not in text or "Loader=_UniqueKeyLoader" in text, src
         assert "yaml.unsafe_load" not in text and "yaml.FullLoader" not in text and "UnsafeLoader" not in text
-    from dcnn.config import _UniqueKeyLoader
+    from dcnn.schema import _UniqueKeyLoader
     assert issubclass(_UniqueKeyLoader, yaml.SafeLoader)

@@ -1,4 +1,4 @@
-"""The metric definitions of SPEC.md on hand-made histories, edge cases included."""
+"""The metric definitions of docs/metrics.md on hand-made histories, edge cases included."""
 import math
 
 import pytest

@@ -7,10 +7,11 @@ import torch
 from torch import nn
 
 from conftest import STUDY, make_imagefolder
-from dcnn import models
+from dcnn import layout, models
 from dcnn.cli import main
 from dcnn.data import load_digits_tasks
-from dcnn.train import FitConfig, build_for_fit, fit, make_optimizer
+from dcnn.fit_config import FitConfig
+from dcnn.train import build_for_fit, fit, make_optimizer
 
 
 @pytest.mark.parametrize("width", [1, 8, 32])
@@ -33,27 +34,27 @@ def test_full_width_state_dict_matches_torchvision():
 
 
 def test_layout_table_matches_the_models():
-    for arch, lengths in models.LAYOUT.items():
+    for arch, lengths in layout.LAYOUT.items():
         with torch.device("meta"):
             m = models.build_model(arch, 5, width_divisor=8)
         assert {"features": len(m.features), "classifier": len(m.classifier)} == lengths
 
 
 def test_freeze_spec_parsing():
-    assert models.parse_freeze_spec("features[0:15]", "vgg16") == models.FreezeSpec("features", 0, 15)
-    assert models.parse_freeze_spec("features[15:]", "vgg16") == models.FreezeSpec("features", 15, 31)
+    assert layout.parse_freeze_spec("features[0:15]", "vgg16") == layout.FreezeSpec("features", 0, 15)
+    assert layout.parse_freeze_spec("features[15:]", "vgg16") == layout.FreezeSpec("features", 15, 31)
     with pytest.raises(ValueError, match="features has 31 modules"):
-        models.parse_freeze_spec("features[10:5]", "vgg16")
+        layout.parse_freeze_spec("features[10:5]", "vgg16")
     with pytest.raises(ValueError, match="always trains"):
-        models.parse_freeze_spec("classifier[:]", "vgg16")
+        layout.parse_freeze_spec("classifier[:]", "vgg16")
 
 
 def test_conv_freeze_spec_counts_conv_layers():
-    assert models.conv_freeze_spec(0) is None
-    assert str(models.conv_freeze_spec(1)) == "features[0:2]"
-    assert str(models.conv_freeze_spec(2)) == "features[0:4]"
-    assert str(models.conv_freeze_spec(3)) == "features[0:7]"     # past the first max-pool
-    assert str(models.conv_freeze_spec(13)) == "features[0:30]"   # every conv: the paper's "all 30 layers"
+    assert layout.conv_freeze_spec(0) is None
+    assert str(layout.conv_freeze_spec(1)) == "features[0:2]"
+    assert str(layout.conv_freeze_spec(2)) == "features[0:4]"
+    assert str(layout.conv_freeze_spec(3)) == "features[0:7]"     # past the first max-pool
+    assert str(layout.conv_freeze_spec(13)) == "features[0:30]"   # every conv: the paper's "all 30 layers"
 
 
 def test_paper_parameter_counts_without_loading_weights(tmp_path, capsys, monkeypatch):

@@ -1,10 +1,19 @@
-"""The Ray executor on a real local Ray cluster writes the same cache as the local executor."""
+"""The Ray executor on a real local Ray cluster: the same cache as the local executor, a task whose
+worker dies resumes from its last epoch, Ctrl-C stops or cancels the tasks, a missing Ray is bad input."""
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
+import pytest
 import ray  # installed by the test set-up (`.[test,ray]`): a missing Ray must fail, not skip
 
-from conftest import minimal_study, write_study
+from conftest import ROOT, checkpoint_epochs, minimal_study, progress_lines, resumed, write_study
 from dcnn.cli import main
+
+pytestmark = pytest.mark.xdist_group("ray")   # one local Ray cluster at a time
 
 
 def cache_content(build):
@@ -21,14 +30,84 @@ def cache_content(build):
     return out
 
 
-def test_ray_executor_matches_the_local_one(tmp_path, capsys):
-    study = write_study(tmp_path / "study.yaml", minimal_study())
+@pytest.fixture(scope="module")
+def local_cache(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("local")
+    study = write_study(tmp / "study.yaml", minimal_study())
+    assert main(["run", "-j", "1", "--study", str(study), "--build", str(tmp / "build")]) == 0
+    return study, cache_content(tmp / "build")
+
+
+def test_ray_executor_matches_the_local_one(local_cache, tmp_path, capsys):
+    study, expected = local_cache
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         assert main(["run", "--executor", "ray", "--study", str(study), "--build", str(tmp_path / "ray")]) == 0
         assert "4 trained" in capsys.readouterr().err
     finally:
         ray.shutdown()
-    assert main(["run", "-j", "1", "--study", str(study), "--build", str(tmp_path / "local")]) == 0
-    ray_cache, local_cache = cache_content(tmp_path / "ray"), cache_content(tmp_path / "local")
-    assert len(ray_cache) == 5 and ray_cache == local_cache
+    ray_cache = cache_content(tmp_path / "ray")
+    assert len(ray_cache) == 5 and ray_cache == expected
+
+
+def test_a_ray_task_whose_worker_dies_resumes_from_its_last_finished_epoch(local_cache, tmp_path, capsys):
+    study, expected = local_cache
+    # The second epoch end in some Ray worker process kills that process alone (once): its task has a
+    # checkpoint by then (kept on the driver), so Ray's retry of the task resumes from it.
+    env = {"DCNN_FAULT": "train.epoch_end:2=killself", "DCNN_FAULT_ONCE": str(tmp_path / "fired")}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+    try:
+        assert main(["run", "--executor", "ray", "--study", str(study), "--build", str(tmp_path / "ray")]) == 0
+    finally:
+        ray.shutdown()
+    err = capsys.readouterr().err
+    assert (tmp_path / "fired").exists(), err
+    assert len(resumed(err)) == 1, err                                 # one task continued, from its checkpoint
+    assert cache_content(tmp_path / "ray") == expected
+
+
+def test_a_missing_ray_is_bad_input_naming_the_install_command(tmp_path, capsys, monkeypatch):
+    study = write_study(tmp_path / "study.yaml", minimal_study())
+    monkeypatch.setitem(sys.modules, "ray", None)                      # `import ray` raises ImportError
+    assert main(["run", "--executor", "ray", "--study", str(study), "--build", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'dcnn[ray]'" in err
+
+
+def _start_ray_run(study, build, env):
+    cmd = [sys.executable, "-m", "dcnn", "run", "--executor", "ray", "--study", str(study), "--build", str(build)]
+    return subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+
+
+def _wait_for_checkpoint(build, timeout=180):
+    deadline = time.time() + timeout
+    while not checkpoint_epochs(build) and time.time() < deadline:
+        time.sleep(0.05)
+    assert checkpoint_epochs(build), "no checkpoint appeared"
+
+
+def test_ctrl_c_stops_ray_tasks_after_their_epoch_and_a_second_one_cancels_them(local_cache, tmp_path):
+    study, expected = local_cache
+    # Once: every task stops after its current epoch, its checkpoint kept in the driver's build.
+    build = tmp_path / "build"
+    proc = _start_ray_run(study, build, {"DCNN_FAULT_DELAY": "train.epoch_end=0.5"})
+    _wait_for_checkpoint(build)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=180)[1]
+    assert proc.returncode == 130, err
+    assert [d for d in progress_lines(err).values() if d.startswith("stopped after epoch")], err
+    # Twice: the running tasks are cancelled at once.
+    build2 = tmp_path / "build2"
+    proc = _start_ray_run(study, build2, {"DCNN_FAULT_DELAY": "train.step=0.5"})
+    _wait_for_checkpoint(build2)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=180)[1]
+    assert proc.returncode == 130, err
+    assert "running Ray task" in err and "at once" in err, err
+    # The rest, with the local executor: every run resumes or is cached, and the cache is the local one.
+    for b in (build, build2):
+        assert main(["run", "-j", "1", "--study", str(study), "--build", str(b)]) == 0
+        assert cache_content(b) == expected

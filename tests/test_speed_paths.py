@@ -8,9 +8,13 @@ import torch
 from conftest import minimal_study, write_study
 from dcnn.config import load_study
 from dcnn.data import Preprocess, epoch_batches, load_digits_tasks
-from dcnn.runner import Reporter, load_study_data, plan, run_study
+from dcnn.datacache import load_study_data
+from dcnn.plan import plan
+from dcnn.progress import Reporter
+from dcnn.runner import run_study
 from dcnn.store import Store
-from dcnn.train import FitConfig, build_for_fit, evaluate, fit
+from dcnn.fit_config import FitConfig
+from dcnn.train import build_for_fit, evaluate, fit
 
 TOLERANCE = 1e-6
 

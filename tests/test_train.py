@@ -1,12 +1,15 @@
 """fit(): determinism, divergence, resuming, and a run killed with SIGKILL mid-epoch."""
+import json
 import math
 import shutil
 
 import pytest
 
 from conftest import dcnn, load_results, minimal_study, resumed, trace_count, write_study
-from dcnn.data import AUGMENT_PRESETS, load_digits_tasks
-from dcnn.train import FitConfig, fit
+from dcnn.data import load_digits_tasks
+from dcnn.fit_config import FitConfig
+from dcnn.presets import AUGMENT_PRESETS
+from dcnn.train import fit
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,11 @@ def test_a_nan_loss_stops_the_run_as_diverged(task):
     assert res.status == "diverged"
     assert res.diverged_epoch == len(res.history) + 1
     assert all(math.isfinite(h["val_loss"]) for h in res.history)
+    # The epoch it diverged in is kept step by step, to the first non-finite loss (written as null).
+    d = res.divergence
+    assert d["epoch"] == res.diverged_epoch and d["step"] == len(d["step_losses"]) and d["step_losses"][-1] is None
+    assert all(math.isfinite(v) for v in d["step_losses"][:-1]) and d["non_finite"] in ("nan", "inf", "-inf")
+    json.dumps(d, allow_nan=False)                          # storable as it is
 
 
 class MemoryCheckpoint:

@@ -1,0 +1,107 @@
+"""Seeds: aggregates over a group's seeds, Welch's t-test between two groups, comparison verdicts."""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Optional, Sequence
+
+from ..vocabulary import METRICS
+
+def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
+    """mean, std (n−1), min, max over the seeds that have a value; ``values`` keeps every seed."""
+    vals = list(values)
+    present = [float(v) for v in vals if v is not None]
+    n = len(present)
+    if n == 0:
+        return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": vals}
+    mean = sum(present) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in present) / (n - 1)) if n > 1 else 0.0
+    return {"mean": mean, "std": std, "min": min(present), "max": max(present), "n": n, "values": vals}
+
+
+def welch(a: Sequence[float], b: Sequence[float]) -> tuple[Optional[float], float, Optional[float]]:
+    """(p-value of Welch's t-test, mean(a) − mean(b), standard error of that difference).
+
+    p is None when either side has fewer than two values or both have no spread.
+    """
+    from scipy import stats
+
+    diff = sum(a) / len(a) - sum(b) / len(b)
+    if len(a) < 2 or len(b) < 2:
+        return None, diff, None
+    va = sum((x - sum(a) / len(a)) ** 2 for x in a) / (len(a) - 1)
+    vb = sum((x - sum(b) / len(b)) ** 2 for x in b) / (len(b) - 1)
+    se = math.sqrt(va / len(a) + vb / len(b))
+    if se == 0:
+        return None, diff, 0.0
+    p = float(stats.ttest_ind(list(a), list(b), equal_var=False).pvalue)
+    return (p if math.isfinite(p) else None), diff, se
+
+
+def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha: float = 0.05) -> dict:
+    """Compare group ``a`` with group ``b`` on ``metric`` across seeds.
+
+    verdict: lower | higher (significant at ``alpha``), within_noise, single_seed, identical,
+    a_diverged | b_diverged | both_diverged (no value to compare on one side), not_run.
+    """
+    ga, gb = group_by_name(results, a), group_by_name(results, b)
+    av = [v for v in ga["metrics"][metric]["values"] if v is not None]
+    bv = [v for v in gb["metrics"][metric]["values"] if v is not None]
+    out: dict[str, Any] = {"a": a, "b": b, "metric": metric, "a_values": ga["metrics"][metric]["values"],
+                           "b_values": gb["metrics"][metric]["values"], "difference": None,
+                           "difference_se": None, "p_value": None, "alpha": alpha}
+    if ga["n_done"] == 0 or gb["n_done"] == 0:
+        out["verdict"] = "not_run"
+        return out
+    if not av or not bv:
+        out["verdict"] = "both_diverged" if not av and not bv else ("a_diverged" if not av else "b_diverged")
+        return out
+    p, diff, se = welch(av, bv)
+    out.update(difference=diff, difference_se=se, p_value=p)
+    if len(av) < 2 or len(bv) < 2:
+        out["verdict"] = "single_seed"
+    elif p is None:
+        out["verdict"] = "identical" if diff == 0 else ("lower" if diff < 0 else "higher")
+    elif p < alpha:
+        out["verdict"] = "lower" if diff < 0 else "higher"
+    else:
+        out["verdict"] = "within_noise"
+    return out
+
+
+def group_by_name(results: dict, name: str) -> dict:
+    for g in results["groups"]:
+        if g["group"] == name:
+            return g
+    raise KeyError(name)
+
+
+def group_index(results: dict, name: str) -> int:
+    return next(i for i, g in enumerate(results["groups"]) if g["group"] == name)
+
+
+def summarise_group(runs: Sequence[dict]) -> dict[str, Any]:
+    """A group's (variant × lr) statistics over its seeds' runs (missing runs are left out)."""
+    have = [r for r in runs if r["status"] in ("complete", "diverged")]
+    metrics = {m: aggregate(r["metrics"][m] for r in have) for m in METRICS}
+    return {
+        "n_seeds": len(runs),
+        "n_done": len(have),
+        "n_diverged": sum(r["status"] == "diverged" for r in have),
+        "n_learned": sum(bool(r["metrics"]["learned"]) for r in have),
+        "n_overfit": sum(bool(r["metrics"]["overfits"]) for r in have),
+        "n_upturn": sum(r["metrics"]["upturn_epoch"] is not None for r in have),
+        "n_plateaued": sum(r["metrics"]["plateau_epoch"] is not None for r in have),
+        "metrics": metrics,
+    }
+
+
+def direction(c: dict) -> Optional[str]:
+    """'lower'/'higher' when the comparison shows a real difference (diverged counts as higher loss)."""
+    v = c["verdict"]
+    if v in ("lower", "higher"):
+        return v
+    if v == "a_diverged":
+        return "higher"
+    if v == "b_diverged":
+        return "lower"
+    return None

@@ -1,0 +1,141 @@
+"""The scheduler: which job runs next, on which executor, under which lock.
+
+Pretraining first (the pretrained runs need its weights), then the rest longest first (an LPT
+schedule keeps every worker busy). Each job runs under a per-job lock, so two dcnn processes on
+one build directory never train the same run; a job another process finished meanwhile is skipped.
+Ctrl-C stops after the current epochs; a second Ctrl-C stops at once.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .execute import Outcome
+from .executors import Executor
+from .plan import Job, is_cached
+from .progress import Reporter
+from .store import Lock, Store
+
+MAX_WORKER_LOSSES = 1  # a job whose worker process dies is restarted (resumed) once, then failed
+
+
+@dataclass
+class Summary:
+    trained: int = 0
+    cached: int = 0
+    diverged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+
+class Scheduler:
+    def __init__(self, todo: list[Job], cached: int, pre: Optional[Job], store: Store, executor: Executor, *,
+                 force: bool, reporter: Reporter, stop: Any):
+        self.todo, self.store, self.executor, self.force = todo, store, executor, force
+        self.reporter, self.stop, self.pre = reporter, stop, pre
+        self.summary = Summary(cached=cached)
+        self.pending = sorted(todo, key=lambda j: (not j.is_pretraining, -j.cost))
+        self.running: dict[Future, tuple[Job, Lock]] = {}
+        self.lost: dict[str, int] = {}   # how often each job's worker process died under it
+        self.pretrain_done = pre is None or pre not in todo
+
+    def run(self) -> Summary:
+        t0 = time.perf_counter()
+        self.reporter.start(self.todo, self.summary.cached)
+        while self.pending or self.running:
+            if self.stop.is_set():
+                self.pending.clear()
+            launched = self.launch()
+            if not self.running:
+                if self.pending and not launched:
+                    time.sleep(0.2)     # waiting for another process's lock or for the backbone
+                continue
+            done, _ = wait(list(self.running), timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                self.collect(fut)
+        self.summary.interrupted = self.summary.interrupted or self.stop.is_set()
+        self.summary.seconds = time.perf_counter() - t0
+        return self.summary
+
+    def launch(self) -> bool:
+        """Submit what can run now: free workers, the backbone ready, the job's lock free."""
+        launched = False
+        for job in list(self.pending):
+            if len(self.running) >= self.executor.workers:
+                break
+            if job.needs(self.pre) and not self.pretrain_done:
+                continue
+            lock = self.store.try_lock(job.key)
+            if lock is None:        # another dcnn process is training it right now
+                continue
+            if not self.force and is_cached(self.store, job):
+                lock.release()
+                self.pending.remove(job)
+                self.summary.cached += 1
+                self.reporter.skipped(job)
+                self.pretrain_done = self.pretrain_done or job.is_pretraining
+                continue
+            self.pending.remove(job)
+            self.reporter.started(job)
+            self.running[self.executor.submit(job)] = (job, lock)
+            launched = True
+        return launched
+
+    def collect(self, fut: Future) -> None:
+        job, lock = self.running.pop(fut)
+        try:
+            outcome: Outcome = fut.result()
+        except BrokenProcessPool:   # its worker died; every epoch it finished is checkpointed
+            self.lost[job.key] = self.lost.get(job.key, 0) + 1
+            if self.lost[job.key] <= MAX_WORKER_LOSSES and not self.stop.is_set():
+                self.reporter.retrying(job)
+                self.pending.insert(0, job)
+                return
+            outcome = Outcome(job.key, "failed", "the worker process training it died (killed by a signal, "
+                              "perhaps out of memory); rerun to resume from its last finished epoch")
+        finally:
+            lock.release()
+        self.reporter.finished(job, outcome)
+        self.account(job, outcome)
+
+    def account(self, job: Job, outcome: Outcome) -> None:
+        s = self.summary
+        if outcome.status == "failed":
+            s.failed.append((job.label, outcome.message))
+            if job.is_pretraining:  # nothing that needs the backbone can run
+                for j in [j for j in self.pending if j.needs(job)]:
+                    self.pending.remove(j)
+                    s.failed.append((j.label, "its pretrained backbone failed to train"))
+        elif outcome.status == "interrupted":
+            s.interrupted = True
+        else:
+            s.trained += 1
+            s.diverged += outcome.status == "diverged"
+            self.pretrain_done = self.pretrain_done or job.is_pretraining
+
+
+def schedule(scheduler: Scheduler) -> Summary:
+    """``scheduler.run()``, with the first Ctrl-C turned into a stop after the current epochs; a
+    second one raises KeyboardInterrupt (the caller cancels the executor's running jobs)."""
+    interrupts = {"n": 0}
+
+    def on_sigint(signum, frame):
+        interrupts["n"] += 1
+        if interrupts["n"] > 1:
+            raise KeyboardInterrupt
+        scheduler.stop.set()
+        scheduler.reporter.say("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    try:
+        return scheduler.run()
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)

@@ -1,0 +1,294 @@
+"""The study file's schema: study.yaml → a validated ``StudyFile`` (pydantic), or one line.
+
+Any problem with the file is a ``StudyError`` with one line that names the file, the key path and
+the allowed values; the CLI prints it and exits with code 2. The format is documented in
+docs/study-file.md. Nothing here imports torch.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+from typing_extensions import Annotated
+
+from .layout import ARCHITECTURES
+from .vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
+
+
+class StudyError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def _number(v: Any) -> Any:
+    # YAML 1.1 reads "2e-3" as a string; accept it as the number it obviously is.
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+Float = Annotated[float, BeforeValidator(_number)]
+Metric = Literal[METRICS]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors that list the allowed ones; types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = list(cls.model_fields)
+            for key in data:
+                if key not in allowed:
+                    close = difflib.get_close_matches(str(key), allowed, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    raise PydanticCustomError(
+                        "unknown_key", "unknown key '{key}' (allowed: {allowed}){hint}",
+                        {"key": str(key), "allowed": ", ".join(allowed), "hint": hint})
+        return data
+
+
+class Settings(Strict):
+    """What a variant may set; unset fields come from what it extends, then from ``defaults``."""
+
+    model: Optional[Literal[ARCHITECTURES]] = None  # type: ignore[valid-type]
+    pretrained: Optional[bool] = None
+    normalise: Optional[Literal["none", "train", "backbone"]] = None
+    augment: Optional[bool] = None
+    dropout: Optional[Float] = None
+    freeze: Optional[list[str]] = None
+    batch_size: Optional[int] = None
+    epochs: Optional[int] = None
+    optimizer: Optional[Literal["sgd", "adam"]] = None
+    momentum: Optional[Float] = None
+    seeds: Optional[int] = None
+
+
+SETTING_FIELDS = tuple(Settings.model_fields)
+
+
+class Defaults(Strict):
+    epochs: int = 20
+    batch_size: int = 1
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    momentum: Float = 0.0
+    seeds: int = 1
+
+
+class RunEntry(Strict):
+    lr: Float
+    section: str
+    figure: Optional[Union[int, list[int]]] = None  # a list: one single-seed figure per seed
+    seeds: Optional[int] = None
+
+
+class Variant(Settings):
+    title: str
+    heading: Optional[str] = None
+    extends: Optional[str] = None
+    compare_to: Optional[str] = None          # default: what it extends
+    also_compare_to: list[str] = []           # further variants to compare with, at the same lr
+    runs: list[RunEntry]
+
+
+class Sweep(Strict):
+    extends: str
+    title: str
+    frozen_conv_layers: list[int]
+    lr: Float
+    batch_size: Optional[int] = None
+    seeds: Optional[int] = None
+    section: str
+    reference: Optional[str] = None
+
+
+class Check(Strict):
+    """One claim's test, in a small vocabulary; exactly one of the kind keys is set."""
+
+    lower: Optional[Metric] = None        # a's metric lower than b's
+    higher: Optional[Metric] = None
+    similar: Optional[Metric] = None      # no significant difference and means within the margin
+    best: Optional[Metric] = None         # a lowest among a and ``among``
+    worst: Optional[Metric] = None
+    overfits: Optional[str] = None        # run reference
+    never_learns: Optional[str] = None
+    learns: Optional[str] = None
+    still_improving: Optional[str] = None
+    plateaus_by: Optional[str] = None     # with ``epoch``
+    lr_beats: Optional[Metric] = None     # with ``better`` and ``worse``: for every variant
+    a: Optional[str] = None
+    b: Optional[str] = None
+    among: Optional[list[str]] = None
+    epoch: Optional[int] = None
+    better: Optional[Float] = None
+    worse: Optional[Float] = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Check":
+        kinds = [k for k in CLAIM_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise PydanticCustomError("claim_kind", "a check needs exactly one of: {kinds} (got {got})",
+                                      {"kinds": ", ".join(CLAIM_KINDS), "got": ", ".join(kinds) or "none"})
+        kind = kinds[0]
+        needed = CLAIM_KINDS[kind].params
+        given = {f for f in CLAIM_PARAMS if getattr(self, f) is not None}
+        if given != set(needed):
+            raise PydanticCustomError(
+                "claim_params", "'{kind}' takes {needed} (got {given})",
+                {"kind": kind, "needed": ", ".join(needed) or "no other key",
+                 "given": ", ".join(sorted(given)) or "none"})
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in CLAIM_KINDS if getattr(self, k) is not None)
+
+    @property
+    def groups(self) -> list[str]:
+        """Every ``variant@lr`` the check names."""
+        own = [getattr(self, self.kind)] if CLAIM_KINDS[self.kind].shape == "flag" else []
+        return [g for g in (self.a, self.b, *own) if g is not None] + list(self.among or [])
+
+
+class Claim(Strict):
+    section: str
+    says: str
+    check: Check
+
+
+class Pretrain(Strict):
+    epochs: int
+    batch_size: int
+    optimizer: Literal["sgd", "adam"] = "adam"
+    lr: Float
+    momentum: Float = 0.0
+    seed: int = 0
+
+
+class Profile(Strict):
+    data: Literal["digits", "imagefolder"]
+    image_size: int
+    train_per_class: Optional[int] = None
+    val_per_class: Optional[int] = None
+    source_train_per_class: Optional[int] = None  # pretraining images per digit (default: all not held out)
+    split_seed: int = 0
+    vgg_width_divisor: int = 1
+    augment: Literal["digits", "natural"] = "digits"
+    pretrain: Optional[Pretrain] = None
+    weights: Optional[Literal["IMAGENET1K_V1"]] = None
+    # Speed options; the ones that change results are part of every run's cache key.
+    bf16: bool = False                 # CUDA autocast to bfloat16 (changes results)
+    channels_last: bool = False        # (changes results by float rounding)
+    cuda_graphs: bool = True           # capture the whole training step where shapes are static
+    cudnn_benchmark: bool = False      # cuDNN autotuning: pays off only for long runs of one shape
+    workers_per_gpu: int = 1           # runner processes per GPU (more time-slice the GPU)
+    ray_cpus_per_run: Float = 1.0      # --executor ray: each run's share of a node
+    ray_gpus_per_run: Float = 0.0
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Profile":
+        if self.data == "digits":
+            missing = [k for k in ("train_per_class", "val_per_class", "pretrain") if getattr(self, k) is None]
+            if missing:
+                raise PydanticCustomError("profile", "data: digits needs {missing}", {"missing": ", ".join(missing)})
+        if self.data == "imagefolder" and self.weights is None:
+            raise PydanticCustomError("profile", "data: imagefolder needs weights (allowed: IMAGENET1K_V1)", {})
+        return self
+
+
+class Analysis(Strict):
+    plateau_tol: Float = 0.01
+    alpha: Float = 0.05
+    similar_margin: Float = 0.1
+
+
+class StudyFile(Strict):
+    title: str
+    paper: Optional[str] = None
+    defaults: Defaults = Defaults()
+    analysis: Analysis = Analysis()
+    profiles: dict[str, Profile]
+    sections: dict[str, str] = {}
+    variants: dict[str, Variant]
+    sweeps: dict[str, Sweep] = {}
+    claims: list[Claim] = []
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load that rejects duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise StudyError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}' "
+                             f"(first at line {seen[key] + 1}); every key, variant name included, must be unique")
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+_TYPE_TAGS = {"int", "float", "str", "bool"}  # pydantic names union members in the location
+
+
+def _format_loc(loc: tuple) -> str:
+    """pydantic's error location as the user's key path (its own type tags left out)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-") or "[" in part or part in _TYPE_TAGS:
+            continue
+        else:
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def _one_line(path: Path, err: ValidationError) -> str:
+    e = err.errors(include_url=False)[0]
+    msg = e["msg"]
+    if e["type"] in ("missing",):
+        msg = "missing required key"
+    elif e["type"] not in ("unknown_key", "claim_kind", "claim_params", "profile", "value_error") \
+            and "input" in e and not isinstance(e["input"], (dict, list)):
+        msg = f"{msg} (got {e['input']!r})"
+    msg = msg.replace("Value error, ", "")
+    return f"{path}: {_format_loc(e['loc'])}: {msg}"
+
+
+def load_study_file(path: Path | str) -> StudyFile:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise StudyError(f"{path}: study file not found (pass --study FILE)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyError(f"{path}: cannot read the study file ({exc})") from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no tags that run code
+    except StudyError as exc:
+        raise StudyError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise StudyError(f"{path}: {where}not valid YAML ({problem})") from None
+    if not isinstance(raw, dict):
+        raise StudyError(f"{path}: (top level): expected a mapping with keys title, profiles, variants, ...")
+    try:
+        return StudyFile.model_validate(raw)
+    except ValidationError as exc:
+        raise StudyError(_one_line(path, exc)) from None
