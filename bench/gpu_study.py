@@ -46,10 +46,10 @@ def make_imagefolder(root: Path, n_train: int, n_val: int, classes: int) -> None
 
 
 def fake_imagenet_weights(torch_home: Path, width_divisor: int = 1) -> Path:
-    from dcnn.models import imagenet_weights_path, vgg16
+    from dcnn.models import vgg16, weights_path
 
     os.environ["TORCH_HOME"] = str(torch_home)
-    path = imagenet_weights_path()
+    path = weights_path("vgg16", "IMAGENET1K_V1")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(vgg16(1000, width_divisor).state_dict(), path)
@@ -70,6 +70,8 @@ def bench_study(tmp: Path, workers: int, tiny: bool = False) -> Path:
                 continue
             v["runs"] = [r for r in v["runs"] if r["lr"] == 0.002]
             v.pop("compare_to", None)
+            if tiny and "pretrained" in v:   # torchvision's weights do not fit VGG16/32: random weights
+                v["pretrained"] = False
             variants[name] = v
     d["variants"] = variants
     d["sweeps"], d["claims"] = {}, []
@@ -104,7 +106,7 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
         model.classifier[6] = nn.Linear(4096 // width, len(train_set.classes))
         for f in s.freeze:
             fs = parse_freeze_spec(f, "vgg16")
-            for m in list(getattr(model, fs.block))[fs.start:fs.stop]:
+            for m in list(model.get_submodule(fs.path))[fs.start:fs.stop]:
                 for p in m.parameters():
                     p.requires_grad_(False)
         model.to(device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="runs trained at once (default: CPU cores, or the profile's workers_per_gpu)")
     run.add_argument("--executor", choices=("local", "ray"), default="local", help="where runs execute")
     run.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: start a local one)")
+    run.add_argument("--decide", action="store_true",
+                     help="add seeds to the groups behind undecided claims, up to the study's analysis.max_seeds")
 
     rep = sub.add_parser("report", help="render build/report.{html,pdf} and results.json from the cache")
     _common(rep)
@@ -63,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(lst)
     lst.add_argument("--params", action="store_true", help="trainable and total parameters (no training, no weights)")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
+    lst.add_argument("--why", action="store_true",
+                     help="for each run to train: never trained, or what changed since its cached result")
     return parser
 
 
@@ -72,10 +77,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .config import StudyError, load_study
     from .data import DataError
     from .models import ModelError
-    from .store import StoreError
+    from .store import Store, StoreError
 
     try:
-        study = load_study(args.study, args.profile)
+        study = load_study(args.study, args.profile, extra_seeds=Store(args.build).read_extra_seeds())
+        if args.command == "run" and args.decide:
+            return _cmd_decide(args)
         if args.command == "run":
             return _cmd_run(study, args)
         if args.command == "report":
@@ -91,15 +98,39 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("interrupted; finished runs are cached, unfinished ones resume from their last epoch",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:   # `dcnn list | head`: the reader has gone, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _train(study, args, patterns: list[str], force: bool = False, executor: str = "local",
            ray_address: Optional[str] = None) -> int:
-    from .progress import fmt_time
     from .runner import run_study
 
     summary = run_study(study, Path(args.build), patterns=patterns, data_dir=args.data, device=args.device,
                         workers=args.jobs, force=force, executor=executor, ray_address=ray_address)
+    return _say_summary(summary, args, patterns)
+
+
+def _cmd_decide(args) -> int:
+    """dcnn run --decide: seeds for the undecided claims, one look at a time (decide.py)."""
+    from .config import load_study
+    from .decide import decide
+    from .runner import run_study
+
+    def train(study):
+        return run_study(study, Path(args.build), data_dir=args.data, device=args.device, workers=args.jobs)
+
+    summary, before, after = decide(lambda extra: load_study(args.study, args.profile, extra_seeds=extra),
+                                    Path(args.build), train, data_dir=args.data)
+    words = lambda c: ", ".join(f"{c[v]} {v}" for v in ("supported", "contradicted", "inconclusive"))  # noqa: E731
+    print(f"claims before: {words(before)}; after: {words(after)}", file=sys.stderr)
+    return _say_summary(summary, args, [])
+
+
+def _say_summary(summary, args, patterns: list[str]) -> int:
+    from .progress import fmt_time
+
     parts = [f"{summary.trained} trained", f"{summary.cached} cached"]
     if summary.diverged:
         parts.append(f"{summary.diverged} diverged (a result, not an error)")
@@ -139,14 +170,15 @@ def _cmd_report(study, args) -> int:
 def _cmd_list(study, args) -> int:
     from .listing import list_runs
 
-    rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params)
+    rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params, reasons=args.why)
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     for r in rows:
         extra = f"  trainable {r['trainable_params']:>13,} / {r['total_params']:,}" if args.params else ""
+        reason = f"  {r['why_text']}" if args.why and r.get("why_text", "cached") != "cached" else ""
         print(f"{r['variant']:<28} lr={r['lr']:<6g} seed={r['seed']}  {r['section']:>6}  "
-              f"{r['cache']:<8}{extra}")
+              f"{r['cache']:<8}{extra}{reason}")
     return EXIT_OK
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .layout import ARCHITECTURES, conv_freeze_spec, parse_freeze_spec
-from .schema import SETTING_FIELDS, Profile, StudyError, StudyFile, Sweep, Variant, load_study_file
+from .layout import OWN_MODELS, conv_freeze_spec, parse_freeze_spec
+from .schema import INT_SETTINGS, SETTING_FIELDS, Profile, StudyError, StudyFile, Sweep, Variant, load_study_file
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
 # What a variant starts from before its own settings and those of what it extends.
@@ -45,7 +45,7 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class RunSpec:
-    variant: str            # for sweep runs: "<sweep>-k<k>"
+    variant: str            # for sweep runs: the sweep's name, with the value unless it varies lr
     lr: float
     seed: int
     settings: RunSettings
@@ -54,7 +54,7 @@ class RunSpec:
     figure: Optional[str]   # the paper's figure number for single-seed figures and groups, else None
     compare_to: Optional[str] = None
     sweep: Optional[str] = None
-    frozen_conv_layers: Optional[int] = None
+    sweep_value: Optional[float] = None     # the value of the setting the sweep varies
 
     @property
     def group(self) -> str:
@@ -85,6 +85,7 @@ class GroupSpec:
     compare_to: Optional[str]         # a group name
     changes: tuple[tuple[str, Any], ...]  # settings that differ from what it extends
     also_compare_to: tuple[str, ...] = ()  # group names
+    declared_seeds: int = 0           # the seeds the study declares (dcnn run --decide may add more)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ class Study:
 class _Resolver:
     """The steps of ``load_study``: each checks one kind of reference and fails with one line."""
 
-    def __init__(self, path: Path, f: StudyFile, profile: str):
-        self.where, self.f = str(path), f
+    def __init__(self, path: Path, f: StudyFile, profile: str, extra_seeds: Optional[dict[str, int]] = None):
+        self.where, self.f, self.extra = str(path), f, extra_seeds or {}
         if profile not in f.profiles:
             raise self.fail("profiles", f"no profile '{profile}' (allowed: {', '.join(f.profiles)})")
         self.prof: Profile = f.profiles[profile]
@@ -168,20 +169,43 @@ class _Resolver:
         self.resolved[name] = {**base, **own}
         return self.resolved[name]
 
-    def check_settings(self, loc: str, s: dict[str, Any], lr: float, batch_size: int) -> None:
+    def check_model(self, loc: str, s: dict[str, Any]) -> None:
+        """The model exists and its freeze specs name its own modules (a torchvision model is built on
+        the meta device for that, which imports torch; dcnn's own models need no torch)."""
         if s["model"] is None:
-            raise self.fail(f"{loc}.model", f"missing required key (allowed: {', '.join(ARCHITECTURES)})")
+            raise self.fail(f"{loc}.model", f"missing required key (allowed: {', '.join(OWN_MODELS)} or a "
+                                            f"torchvision classification model)")
+        check_freeze = parse_freeze_spec
+        if s["model"] not in OWN_MODELS:
+            from .models import check_freeze_spec, check_model_name
+
+            try:
+                check_model_name(s["model"])
+            except ValueError as exc:
+                raise self.fail(f"{loc}.model", str(exc)) from None
+            check_freeze = check_freeze_spec
         for spec in s["freeze"]:
             try:
-                parse_freeze_spec(spec, s["model"])
+                check_freeze(spec, s["model"])
             except ValueError as exc:
                 raise self.fail(f"{loc}.freeze", str(exc)) from None
-        if s["pretrained"] and s["model"] != "vgg16":
-            raise self.fail(f"{loc}.pretrained", "only vgg16 has pretrained weights (allowed: false for scratch_cnn)")
+
+    def check_pretrained(self, loc: str, s: dict[str, Any]) -> None:
+        """Pretrained weights exist: this study's own pretraining, or torchvision's for the model."""
+        if not s["pretrained"] or self.prof.backbone_source == "own":
+            return
+        if s["model"] == "scratch_cnn":
+            raise self.fail(f"{loc}.pretrained", "scratch_cnn has no torchvision weights (allowed: false, or a "
+                                                 "pretrain block in the profile to pretrain it on a source task)")
+        if s["model"] == "vgg16" and self.prof.vgg_width_divisor != 1:
+            raise self.fail(f"{loc}.pretrained", "torchvision's VGG16 weights need vgg_width_divisor: 1 (or a "
+                                                 "pretrain block in the profile)")
+
+    def check_settings(self, loc: str, s: dict[str, Any], lr: float, batch_size: int) -> None:
+        self.check_model(loc, s)
+        self.check_pretrained(loc, s)
         if s["dropout"] and s["model"] != "scratch_cnn":
-            raise self.fail(f"{loc}.dropout", "vgg16 keeps its own dropout of 0.5 (allowed: dropout with scratch_cnn)")
-        if s["normalise"] == "backbone" and s["model"] != "vgg16":
-            raise self.fail(f"{loc}.normalise", "'backbone' needs model vgg16 (allowed: none, train)")
+            raise self.fail(f"{loc}.dropout", f"{s['model']} keeps its own dropout (allowed: dropout with scratch_cnn)")
         for key, value in (("dropout", s["dropout"]), ("momentum", s["momentum"]), ("lr", lr)):
             lo, hi = RANGES[key]
             if not lo <= value <= hi:
@@ -237,37 +261,65 @@ class _Resolver:
             n_seeds = entry.seeds or (len(figs) if len(figs) > 1 else s["seeds"])
             labels = self.figure_labels(loc, name, entry.figure, n_seeds)
             compare, also = self.compare_groups(v, entry.lr)
+            total = self.seeds_of(group_name(name, entry.lr), n_seeds)
             self.groups.append(GroupSpec(group_name(name, entry.lr), name, entry.lr, v.title, v.heading,
-                                         entry.section, labels, tuple(range(n_seeds)), compare, changes, also))
-            for seed in range(n_seeds):
+                                         entry.section, labels, tuple(range(total)), compare, changes, also, n_seeds))
+            for seed in range(total):
                 settings = self.run_settings(f"variants.{name}", s, entry.lr, seed, s["batch_size"])
-                figure = labels[seed] if len(labels) > 1 else (labels[0] if labels else None)
+                figure = (labels[seed] if seed < len(labels) else None) if len(labels) > 1 else \
+                    (labels[0] if labels else None)
                 self.runs.append(RunSpec(name, entry.lr, seed, settings, v.title, entry.section, figure,
                                          v.compare_to or v.extends))
+
+    def sweep_point(self, name: str, sw: Sweep, s: dict[str, Any], value: float) -> tuple[str, float, dict[str, Any]]:
+        """(variant name, learning rate, settings) of one value of a sweep."""
+        key = sw.vary
+        if key in INT_SETTINGS and value != int(value):
+            raise self.fail(f"sweeps.{name}.values", f"{key} takes whole numbers (got {value:g})")
+        if key == "lr":
+            return name, value, s
+        lr = sw.lr
+        if key == "frozen_conv_layers":
+            try:
+                spec = conv_freeze_spec(int(value))
+            except ValueError as exc:
+                raise self.fail(f"sweeps.{name}.values", str(exc)) from None
+            return f"{name}-k{int(value)}", lr, {**s, "freeze": [str(spec)] if spec else []}
+        return f"{name}-{value:g}", lr, {**s, key: int(value) if key in INT_SETTINGS else value}
 
     def add_sweep(self, name: str, sw: Sweep) -> None:
         self.check_ref(f"sweeps.{name}.extends", sw.extends)
         self.check_ref(f"sweeps.{name}.reference", sw.reference)
         s = dict(self.settings_of(sw.extends))
-        if s["model"] != "vgg16":
-            raise self.fail(f"sweeps.{name}.extends", "a freeze-depth sweep needs a vgg16 variant")
+        if sw.vary == "frozen_conv_layers" and s["model"] != "vgg16":
+            raise self.fail(f"sweeps.{name}.extends", "a frozen_conv_layers sweep needs a vgg16 variant")
+        if (sw.lr is None) != (sw.vary == "lr"):
+            raise self.fail(f"sweeps.{name}.lr", "a sweep that does not vary lr needs one lr (and one that "
+                                                 "varies it, none)")
+        if not sw.values or len(set(sw.values)) != len(sw.values):
+            raise self.fail(f"sweeps.{name}.values", "needs at least one value, each once")
+        if sw.baseline is not None and sw.baseline not in sw.values:
+            raise self.fail(f"sweeps.{name}.baseline", f"{sw.baseline:g} is not one of the values")
         n_seeds = sw.seeds or s["seeds"]
         batch_size = sw.batch_size or s["batch_size"]
-        if len(set(sw.frozen_conv_layers)) != len(sw.frozen_conv_layers):
-            raise self.fail(f"sweeps.{name}.frozen_conv_layers", "each depth may appear once")
-        for k in sw.frozen_conv_layers:
-            try:
-                spec = conv_freeze_spec(k)
-            except ValueError as exc:
-                raise self.fail(f"sweeps.{name}.frozen_conv_layers", str(exc)) from None
-            variant, title = f"{name}-k{k}", f"{sw.title} (k = {k})"
-            s_k = {**s, "freeze": [str(spec)] if spec else []}
-            self.groups.append(GroupSpec(group_name(variant, sw.lr), variant, sw.lr, title, None, sw.section, (),
-                                         tuple(range(n_seeds)), None, (("frozen_conv_layers", k),)))
-            for seed in range(n_seeds):
-                settings = self.run_settings(f"sweeps.{name}", s_k, sw.lr, seed, batch_size)
-                self.runs.append(RunSpec(variant, sw.lr, seed, settings, title, sw.section, None, None,
-                                         sweep=name, frozen_conv_layers=k))
+        for value in sw.values:
+            variant, lr, s_v = self.sweep_point(name, sw, s, value)
+            if sw.vary == "batch_size":
+                batch_size = int(value)
+            title = f"{sw.title} ({sw.vary} = {value:g})"
+            value = int(value) if sw.vary in INT_SETTINGS else value
+            total = self.seeds_of(group_name(variant, lr), n_seeds)
+            self.groups.append(GroupSpec(group_name(variant, lr), variant, lr, title, None, sw.section, (),
+                                         tuple(range(total)), None, ((sw.vary, value),), declared_seeds=n_seeds))
+            for seed in range(total):
+                settings = self.run_settings(f"sweeps.{name}", s_v, lr, seed, batch_size)
+                self.runs.append(RunSpec(variant, lr, seed, settings, title, sw.section, None, None,
+                                         sweep=name, sweep_value=value))
+
+    def seeds_of(self, group: str, declared: int) -> int:
+        """The declared seeds, or more where ``dcnn run --decide`` added some (up to analysis.max_seeds)."""
+        cap = self.f.analysis.max_seeds
+        return max(declared, min(self.extra.get(group, 0), cap if cap is not None else declared))
 
     def check_claims(self) -> None:
         names = {g.name for g in self.groups}
@@ -278,21 +330,18 @@ class _Resolver:
                     hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. scratch@0.2)"
                     raise self.fail(f"claims[{i}].check", f"unknown run '{ref}'{hint}")
 
-    def check_pretraining(self, profile: str) -> None:
-        if self.prof.data == "digits" and any(r.settings.pretrained for r in self.runs) and self.prof.pretrain is None:
-            raise self.fail(f"profiles.{profile}.pretrain", "pretrained variants need a pretrain block")
 
-
-def load_study(path: Path | str = "study.yaml", profile: str = "demo") -> Study:
-    """Read, validate and resolve a study; raises StudyError with one line on any problem."""
+def load_study(path: Path | str = "study.yaml", profile: str = "demo",
+               extra_seeds: Optional[dict[str, int]] = None) -> Study:
+    """Read, validate and resolve a study; raises StudyError with one line on any problem.
+    ``extra_seeds`` ({group: seeds}) are the seeds ``dcnn run --decide`` added (build/seeds.json)."""
     path = Path(path)
     f = load_study_file(path)
-    r = _Resolver(path, f, profile)
+    r = _Resolver(path, f, profile, extra_seeds)
     r.check_names()
     for name, v in f.variants.items():
         r.add_variant(name, v)
     for name, sw in f.sweeps.items():
         r.add_sweep(name, sw)
     r.check_claims()
-    r.check_pretraining(profile)
     return Study(path, f, profile, tuple(r.runs), tuple(r.groups))

@@ -110,18 +110,29 @@ def _digits_images(images: np.ndarray, image_size: int) -> torch.Tensor:
     return x.clamp(0, 1).mul(255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
 
 
+def _digits_name(classes: list[int]) -> str:
+    contiguous = classes == list(range(classes[0], classes[-1] + 1))
+    return f"digits {classes[0]}-{classes[-1]}" if contiguous and len(classes) > 2 else \
+        "digits " + ", ".join(map(str, classes))
+
+
 def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: int = 32,
-                      split_seed: int = 0, source_train_per_class: Optional[int] = None) -> tuple[TaskData, TaskData]:
-    """(source, target): digits 0–4 for pretraining (all images not held out for validation) and
-    digits 5–9 for the study (``train_per_class`` / ``val_per_class`` per digit), a fixed
-    stratified split."""
+                      split_seed: int = 0, source_train_per_class: Optional[int] = None,
+                      target_digits: tuple[int, ...] = (5, 6, 7, 8, 9),
+                      source_digits: tuple[int, ...] = (0, 1, 2, 3, 4)) -> tuple[Optional[TaskData], TaskData]:
+    """(source, target): by default digits 0–4 for pretraining (all images not held out for
+    validation) and digits 5–9 for the study (``train_per_class`` / ``val_per_class`` per digit), a
+    fixed stratified split; no source task when ``source_digits`` is empty."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     y = digits.target.astype(np.int64)
-    tasks = []
-    for name, classes, n_train in (("digits 0-4", [0, 1, 2, 3, 4], source_train_per_class),
-                                   ("digits 5-9", [5, 6, 7, 8, 9], train_per_class)):
+    tasks: list[Optional[TaskData]] = []
+    for classes, n_train in ((list(source_digits), source_train_per_class), (list(target_digits), train_per_class)):
+        if not classes:
+            tasks.append(None)
+            continue
+        name = _digits_name(classes)
         tr, va = _stratified_split(y, classes, val_per_class, n_train, split_seed)
         remap = {c: i for i, c in enumerate(classes)}
 

@@ -1,5 +1,5 @@
 """The study's data, decoded once: the demo's digits in memory, an ImageFolder's decoded tensors
-cached under ``build/data/index-*.pt`` (keyed by the files' names, sizes and times)."""
+cached under ``build/data/task-*.pt`` (keyed by the files' names, sizes and times)."""
 from __future__ import annotations
 
 import hashlib
@@ -49,13 +49,40 @@ def decoded_path(study: Study, store: Store, data_dir) -> Optional[Path]:
     if study.profile.data == "digits" or data_dir is None or not Path(data_dir).expanduser().is_dir():
         return None
     index = _imagefolder_index(Path(data_dir).expanduser().resolve())
-    return store.root / "data" / f"index-{index[:24]}-{study.profile.image_size}.pt"
+    return store.root / "data" / f"task-{index[:24]}-{study.profile.image_size}.pt"
 
 
 def _data_dir(study: Study, data_dir) -> Path:
     if data_dir is None:
         raise DataError(f"profile '{study.profile_name}' needs --data DIR (an ImageFolder with train/ and val/)")
     return Path(data_dir).expanduser()
+
+
+def _imagefolder(study: Study, store: Optional[Store], root: Path, decode: bool) -> Optional[TaskData]:
+    """An ImageFolder's task, decoded once: its decoded tensors are cached under build/data."""
+    if not root.is_dir():
+        raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
+    cached = decoded_path(study, store, root) if store else None
+    if cached is not None and cached.exists():
+        d = load_tensors(cached)
+        if d is not None:
+            return TaskData.from_dict(d)
+    if not decode:
+        return None
+    task = load_imagefolder(root, study.profile.image_size)
+    if cached is not None:
+        try:
+            atomic_write(cached, dump_tensors(task.to_dict()), fsync=False)
+        except StoreError as exc:
+            log.warning("could not cache the decoded data: %s", exc)
+    return task
+
+
+def source_dir(study: Study) -> Optional[Path]:
+    """An imagefolder profile's source ImageFolder (for its own pretraining), relative to the study file."""
+    if study.profile.source is None:
+        return None
+    return (study.path.parent / Path(study.profile.source).expanduser()).resolve()
 
 
 def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str | Path], *,
@@ -66,25 +93,16 @@ def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str
     if prof.data == "digits":
         source, target = load_digits_tasks(train_per_class=prof.train_per_class, val_per_class=prof.val_per_class,
                                            image_size=prof.image_size, split_seed=prof.split_seed,
-                                           source_train_per_class=prof.source_train_per_class)
+                                           source_train_per_class=prof.source_train_per_class,
+                                           target_digits=tuple(prof.target_digits),
+                                           source_digits=tuple(prof.source_digits))
         return StudyData(target, source)
-    root = _data_dir(study, data_dir).resolve()
-    if not root.is_dir():
-        raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
-    cached = decoded_path(study, store, root) if store else None
-    if cached is not None and cached.exists():
-        d = load_tensors(cached)
-        if d is not None:
-            return StudyData.from_dict(d)
-    if not decode:
+    target = _imagefolder(study, store, _data_dir(study, data_dir).resolve(), decode)
+    src = source_dir(study)
+    source = _imagefolder(study, store, src, decode) if src is not None else None
+    if target is None or (src is not None and source is None):
         return None
-    data = StudyData(load_imagefolder(root, prof.image_size))
-    if cached is not None:
-        try:
-            atomic_write(cached, dump_tensors(data.to_dict()), fsync=False)
-        except StoreError as exc:
-            log.warning("could not cache the decoded data: %s", exc)
-    return data
+    return StudyData(target, source)
 
 
 def num_classes_without_decoding(study: Study, data_dir) -> int:

@@ -74,10 +74,10 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def load_backbone(backbone: Backbone, store: Optional[Store]) -> dict[str, torch.Tensor]:
     """The weights a pretrained run starts from: torchvision's, or this study's own pretraining."""
-    if backbone.source == "imagenet":
-        from .models import load_imagenet_vgg16
+    if backbone.source == "torchvision":
+        from .models import load_weights
 
-        return load_imagenet_vgg16(backbone.name)
+        return load_weights(backbone.arch, backbone.name)
     state = store.read_backbone(backbone.name) if store else None
     if state is None:
         raise StoreError(f"the pretrained backbone {backbone.name[:12]} is missing; rerun to pretrain it")
@@ -96,9 +96,9 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     payload = {
         "kind": job.kind.value, "label": job.label, "status": result.status, "history": result.history,
         "diverged_epoch": result.diverged_epoch, "divergence": result.divergence,
-        "trainable_params": result.trainable_params,
+        "trainable_params": result.trainable_params, "frozen_batchnorms": result.frozen_batchnorms,
         "total_params": result.total_params, "num_classes": task.num_classes, "fit": asdict(job.fit),
-        "backbone": str(job.backbone) if job.backbone else None, "code_version": code_version(),
+        "backbone": str(job.backbone) if job.backbone else None, "code_version": code_version(), "data": job.data,
         "env": env_info(device), "train_seconds": round(time.perf_counter() - t0, 3), "finished_at": now(),
     }
     if job.spec is not None:

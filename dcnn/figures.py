@@ -78,8 +78,6 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
     divergence an ×."""
     hists = [r["history"] for r in runs]
     single = len(runs) == 1
-    if not any(hists):  # nothing to draw: a short strip says why
-        return _empty_strip(runs, epochs)
     fig = Figure(figsize=SIZE)
     ax = fig.add_subplot()
     top = ylim[1]
@@ -117,30 +115,49 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
     return _svg(fig)
 
 
-def _empty_strip(runs: list[dict], epochs: int) -> str:
-    fig = Figure(figsize=(SIZE[0], 1.0))
+def divergence_figure(runs: list[dict], chance: float) -> str:
+    """Runs that diverged before finishing an epoch: the batch loss of every step, on a log scale, up
+    to the step where it became NaN or infinite (a red ×). Seeds are overlaid, one colour each."""
+    fig = Figure(figsize=SIZE)
     ax = fig.add_subplot()
-    diverged = [r for r in runs if r["status"] == "diverged"]
-    for i, r in enumerate(diverged):
-        ax.plot([r["diverged_epoch"]], [i], "x", color="#b00020", ms=8, mew=2)
-    if diverged:
-        where = sorted({r["diverged_epoch"] for r in diverged})
-        who = "the run" if len(runs) == 1 else ("every seed" if len(diverged) == len(runs) else "these seeds")
-        text, colour = (f"no finished epoch: {who} diverged in epoch {', '.join(map(str, where))} "
-                        "(loss NaN or infinite)"), "#b00020"
-    else:
-        text, colour = "not run yet", "#777777"
-    rows = max(len(diverged), 1)
-    ax.text(epochs * 0.55, (rows - 1) / 2, text, ha="center", va="center", fontsize=9, color=colour,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
-    ax.set_xlim(0.5, epochs + 0.5)
-    ax.set_ylim(-0.8, rows - 0.2)
-    ax.set_yticks([])
-    ax.grid(False)
-    ax.spines["left"].set_visible(False)
-    ax.set_xlabel("epoch")
+    finite = [v for r in runs for v in r["divergence"]["step_losses"] if v is not None and v > 0]
+    top = max(finite + [chance]) * 3
+    for k, r in enumerate(runs):
+        d = r["divergence"]
+        steps = [d["steps_before"] + i + 1 for i in range(len(d["step_losses"]))]
+        values = [(s, v) for s, v in zip(steps, d["step_losses"]) if v is not None and v > 0]
+        color = PALETTE[k % len(PALETTE)]
+        label = f"seed {r['seed']}" if "seed" in r else None
+        if values:
+            ax.plot([s for s, _ in values], [v for _, v in values], "-", color=color, lw=1.2, label=label)
+        if d["step"] is not None:
+            ax.plot([d["global_step"]], [top], "x", color="#b00020", ms=8, mew=2, clip_on=False, zorder=6)
+            ax.annotate(f"{d['non_finite']} at step {d['global_step']}", (d["global_step"], top),
+                        textcoords="offset points", xytext=(4, -12 - 10 * k), color=color, fontsize=8)
+    ax.axhline(chance, color="#555555", lw=0.9, ls=":", label=f"chance, ln C = {chance:.2f}")
+    ax.set_yscale("log")
+    ax.set_ylim(top=top * 1.5)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("training step")
+    ax.set_ylabel("batch loss (log scale)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4)
     return _svg(fig)
+
+
+def loss_table(runs: list[dict]) -> list[dict]:
+    """The numbers behind a loss figure: one row per run and epoch (or per step of a divergence)."""
+    rows = []
+    for r in runs:
+        ident = {"variant": r.get("variant"), "lr": r.get("lr"), "seed": r.get("seed")}
+        for h in r["history"]:
+            rows.append({**ident, "epoch": h["epoch"], "step": "", "train_loss": h["train_loss"],
+                         "val_loss": h["val_loss"], "val_acc": h["val_acc"]})
+        d = r.get("divergence")
+        if d:
+            for i, v in enumerate(d["step_losses"]):
+                rows.append({**ident, "epoch": d["epoch"], "step": d["steps_before"] + i + 1,
+                             "train_loss": d["non_finite"] if v is None else v, "val_loss": "", "val_acc": ""})
+    return rows
 
 
 def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float], epochs: int) -> str:
@@ -160,29 +177,46 @@ def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float],
     return _svg(fig)
 
 
-def sweep_figure(points: list[dict], reference: Optional[dict], reference_label: str, chance: float) -> str:
-    """Best validation loss and accuracy against the number of frozen conv layers k."""
+def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], reference_label: str,
+                 chance: float) -> str:
+    """Best validation loss and accuracy against the swept setting: a dot per seed, the line through
+    the means, a red × per value whose seeds diverged (how many, at the top)."""
     fig = Figure(figsize=(SIZE[0], 2.6))
     axes = fig.subplots(1, 2)
     for ax, metric, label in ((axes[0], "best_val_loss", "best validation loss"),
                               (axes[1], "val_acc_at_best", "validation accuracy at best epoch")):
-        ks, means = [], []
+        xs, means = [], []
         for p in points:
             vals = [v for v in p[metric]["values"] if v is not None]
-            ax.plot([p["frozen_conv_layers"]] * len(vals), vals, "o", color=PALETTE[0], alpha=0.45, ms=3.5)
+            ax.plot([p["value"]] * len(vals), vals, "o", color=PALETTE[0], alpha=0.45, ms=3.5)
             if p[metric]["mean"] is not None:
-                ks.append(p["frozen_conv_layers"])
+                xs.append(p["value"])
                 means.append(p[metric]["mean"])
-        ax.plot(ks, means, "-", color=PALETTE[0], lw=1.6, label="mean over seeds")
+        order = sorted(range(len(xs)), key=lambda i: xs[i])
+        ax.plot([xs[i] for i in order], [means[i] for i in order], "-", color=PALETTE[0], lw=1.6,
+                label="mean over seeds")
+        diverged = [p for p in points if p.get("n_diverged")]
+        if diverged:
+            top = ax.get_ylim()[1] if xs else 1.0
+            ax.plot([p["value"] for p in diverged], [top] * len(diverged), "x", color="#b00020", ms=8, mew=2,
+                    clip_on=False, label="seeds diverged (count)")
+            for p in diverged:
+                ax.annotate(str(p["n_diverged"]), (p["value"], top), textcoords="offset points", xytext=(5, -10),
+                            color="#b00020", fontsize=8)
         if reference is not None and metric == "best_val_loss":
             ax.axhline(reference["mean"], color="#444444", ls="--", lw=1.1, label=reference_label)
         if metric == "best_val_loss":
             ax.axhline(chance, color="#555555", lw=0.9, ls=":", label="chance")
-        ax.set_xlabel("k (conv layers frozen)")
+        if vary == "lr":
+            ax.set_xscale("log")
+        else:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=vary in ("batch_size", "epochs",
+                                                                                      "frozen_conv_layers")))
+        ax.set_xlabel({"frozen_conv_layers": "k (conv layers frozen)", "lr": "learning rate",
+                       "batch_size": "batch size"}.get(vary, vary))
         ax.set_ylabel(label)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4)
     fig.tight_layout()
     return _svg(fig)
 

@@ -8,24 +8,24 @@ import torch
 from .config import RunSpec, Study
 from .data import DataError
 from .datacache import load_study_data, num_classes_without_decoding
-from .plan import Job, plan
+from .plan import Job, cache_state, cached_runs, plan, why, why_text
 from .store import Store
 
 
 def count_params(settings, num_classes: int) -> tuple[int, int]:
     """(trainable, total) of a run's model, built on the meta device: no memory, no weights."""
-    from .layout import parse_freeze_spec
-    from .models import build_model, freeze, param_counts
+    from .models import build_model, check_freeze_spec, freeze, param_counts
 
     with torch.device("meta"):
         model = build_model(settings.arch, num_classes, width_divisor=settings.width_divisor,
                             dropout=settings.dropout)
-    freeze(model, tuple(parse_freeze_spec(s, settings.arch) for s in settings.freeze))
+    freeze(model, tuple(check_freeze_spec(s, settings.arch) for s in settings.freeze))
     return param_counts(model)
 
 
-def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False) -> list[dict]:
-    """Every run with its section, figure, cache state and (optionally) parameter counts."""
+def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False, reasons: bool = False) -> list[dict]:
+    """Every run with its section, figure, cache state and (optionally) parameter counts and why it
+    would train."""
     store = Store(build)
     keys: dict[RunSpec, Job] = {}
     try:   # cache states need the data's fingerprint; an ImageFolder is not decoded just for that
@@ -35,23 +35,18 @@ def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False)
     if data is not None:
         keys = {j.spec: j for j in plan(study, data, study.runs)[1]}
     n_classes = num_classes_without_decoding(study, data_dir) if params else None
+    previous = cached_runs(store) if reasons else {}
     rows = []
     for spec in study.runs:
         job = keys.get(spec)
-        if job is None:
-            cache = "unknown"
-        elif store.read_result(job.key) is not None:
-            cache = "cached"
-        elif store.read_failure(job.key) is not None:
-            cache = "failed"
-        elif store.checkpoint(job.key).path.exists():
-            cache = "partial"
-        else:
-            cache = "missing"
+        cache = cache_state(store, job) if job is not None else "unknown"
         row = {"variant": spec.variant, "lr": spec.lr, "seed": spec.seed, "section": spec.section,
                "figure": spec.figure, "cache": cache, "key": job.key if job else None}
         if params:
             row["trainable_params"], row["total_params"] = count_params(spec.settings, n_classes)
             row["num_classes"] = n_classes
+        if reasons and job is not None:
+            row["why"] = why(store, job, previous)
+            row["why_text"] = why_text(row["why"])
         rows.append(row)
     return rows

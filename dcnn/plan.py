@@ -33,12 +33,13 @@ class JobKind(str, enum.Enum):
 class Backbone:
     """Where a pretrained run's initial weights come from."""
 
-    source: str             # "own": this study's pretraining job | "imagenet": torchvision's weights
+    source: str             # "own": this study's pretraining job | "torchvision": the model's weights
     name: str               # the pretraining job's key, or the weights' name (IMAGENET1K_V1)
-    file: str = ""          # imagenet: the file torchvision looks for in its hub cache
+    arch: str = ""          # torchvision: the model
+    file: str = ""          # torchvision: the file torchvision looks for in its hub cache
 
     def __str__(self) -> str:   # the form stored in results and cache keys
-        return self.name if self.source == "own" else f"imagenet:{self.name}:{self.file}"
+        return self.name if self.source == "own" else f"torchvision:{self.arch}:{self.name}:{self.file}"
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Job:
     cost: float = 1.0               # a rough relative training cost, for ordering and the ETA
     cuda_graphs: bool = True        # execution details (same arithmetic), so not part of the key
     cudnn_benchmark: bool = False
+    data: str = ""                  # the fingerprint of the data it trains on (part of the key)
 
     @property
     def is_pretraining(self) -> bool:
@@ -118,7 +120,8 @@ def _normalisation(rule: str, data: StudyData, study: Study) -> tuple[Optional[t
         return None, None
     if rule == "train":
         return data.target.channel_stats()
-    if study.profile.data == "digits":  # backbone: what our own pretraining saw
+    # backbone: what the pretraining saw (this study's source task, or ImageNet for torchvision's weights)
+    if study.profile.backbone_source == "own" and data.source is not None:
         return data.source.channel_stats()
     return IMAGENET_MEAN, IMAGENET_STD
 
@@ -130,17 +133,29 @@ def _cost(fit: FitConfig, n_train: int) -> float:
     return steps * per_step * (0.7 if frozen else 1.0) + fit.epochs * 0.5
 
 
-def pretrain_job(study: Study, data: StudyData) -> Optional[Job]:
+def model_label(arch: str, width_divisor: int = 1) -> str:
+    """How progress lines and the report name a model: VGG16/8 is VGG16 with every width / 8."""
+    if arch == "vgg16":
+        return "VGG16" + (f"/{width_divisor}" if width_divisor > 1 else "")
+    return "the scratch CNN" if arch == "scratch_cnn" else arch
+
+
+def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> list[Job]:
+    """This study's own pretraining on its source task: one job per model that a pretrained run uses."""
     p = study.profile.pretrain
-    if study.profile.data != "digits" or p is None or data.source is None:
-        return None
+    if p is None or data.source is None:
+        return []
     mean, std = data.source.channel_stats()
-    fit = FitConfig(arch="vgg16", num_classes=data.source.num_classes, lr=p.lr, seed=p.seed, epochs=p.epochs,
-                    batch_size=p.batch_size, optimizer=p.optimizer, momentum=p.momentum,
-                    width_divisor=study.profile.vgg_width_divisor, mean=mean, std=std)
-    key = make_key({"pretrain": asdict(fit), "data": data.source.fingerprint, "code": code_version()})
-    return Job(JobKind.PRETRAIN, key, f"pretraining VGG16/{fit.width_divisor} on {data.source.name}", fit,
-               cost=_cost(fit, len(data.source.train)))
+    jobs = []
+    for arch, width in dict.fromkeys((r.settings.arch, r.settings.width_divisor) for r in runs
+                                     if r.settings.pretrained):
+        fit = FitConfig(arch=arch, num_classes=data.source.num_classes, lr=p.lr, seed=p.seed, epochs=p.epochs,
+                        batch_size=p.batch_size, optimizer=p.optimizer, momentum=p.momentum,
+                        width_divisor=width, mean=mean, std=std)
+        key = make_key({"pretrain": asdict(fit), "data": data.source.fingerprint, "code": code_version()})
+        jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(arch, width)} on {data.source.name}", fit,
+                        cost=_cost(fit, len(data.source.train)), data=data.source.fingerprint))
+    return jobs
 
 
 def run_job(spec: RunSpec, study: Study, data: StudyData, backbone: Optional[Backbone]) -> Job:
@@ -155,23 +170,113 @@ def run_job(spec: RunSpec, study: Study, data: StudyData, backbone: Optional[Bac
     key = make_key({"fit": asdict(fit), "data": data.target.fingerprint, "backbone": str(bb) if bb else None,
                     "code": code_version()})
     return Job(JobKind.RUN, key, spec.label, fit, spec, bb, _cost(fit, len(data.target.train)),
-               cuda_graphs=study.profile.cuda_graphs, cudnn_benchmark=study.profile.cudnn_benchmark)
+               cuda_graphs=study.profile.cuda_graphs, cudnn_benchmark=study.profile.cudnn_benchmark,
+               data=data.target.fingerprint)
 
 
-def backbone_of(study: Study, pre: Optional[Job]) -> Optional[Backbone]:
-    if study.profile.data == "digits":
+def backbone_of(study: Study, spec: RunSpec, pretrains: list[Job]) -> Optional[Backbone]:
+    """The weights a pretrained run starts from (None for a run from random initialisation)."""
+    s = spec.settings
+    if not s.pretrained:
+        return None
+    if study.profile.backbone_source == "own":
+        pre = next((j for j in pretrains if (j.fit.arch, j.fit.width_divisor) == (s.arch, s.width_divisor)), None)
         return Backbone("own", pre.key) if pre else None
-    from .models import imagenet_weights_path
+    from .models import torchvision_weights, weights_path
 
-    return Backbone("imagenet", study.profile.weights, imagenet_weights_path(study.profile.weights).name)
+    weights = torchvision_weights(s.arch, study.profile.weights)
+    return Backbone("torchvision", weights.name, s.arch, weights_path(s.arch, weights.name).name)
 
 
-def plan(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> tuple[Optional[Job], list[Job]]:
-    """(pretraining job or None, one job per run), in the study's order."""
-    pre = pretrain_job(study, data) if any(r.settings.pretrained for r in runs) else None
-    bb = backbone_of(study, pre)
-    return pre, [run_job(r, study, data, bb) for r in runs]
+def plan(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> tuple[list[Job], list[Job]]:
+    """(this study's pretraining jobs, one job per run), in the study's order."""
+    pretrains = pretrain_jobs(study, data, runs)
+    return pretrains, [run_job(r, study, data, backbone_of(study, r, pretrains)) for r in runs]
 
 
 def is_cached(store: Store, job: Job) -> bool:
     return (store.read_pretrain(job.key) if job.is_pretraining else store.read_result(job.key)) is not None
+
+
+def cache_state(store: Store, job: Job) -> str:
+    """cached | failed (its last attempt raised) | partial (a checkpoint to resume from) | missing."""
+    if is_cached(store, job):
+        return "cached"
+    if store.read_failure(job.key) is not None:
+        return "failed"
+    if store.checkpoint(job.key, job.is_pretraining).path.exists():
+        return "partial"
+    return "missing"
+
+
+# ---- why a job trains ---------------------------------------------------------------------------
+
+def cached_runs(store: Store) -> dict[tuple, dict]:
+    """The newest cached result of every (variant, lr, seed) in the build directory, whatever its key:
+    what a run that is not cached under its current key was last trained with."""
+    newest: dict[tuple, dict] = {}
+    for path in store.root.glob("runs/*/result.json"):
+        payload = store.read_payload(path)
+        if payload is None or "variant" not in payload:
+            continue
+        ident = (payload["variant"], payload["lr"], payload["seed"])
+        if ident not in newest or payload.get("finished_at", "") > newest[ident].get("finished_at", ""):
+            newest[ident] = payload
+    return newest
+
+
+def _changed_settings(old: dict, new: dict) -> dict[str, list]:
+    return {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+
+
+def why(store: Store, job: Job, previous: dict[tuple, dict]) -> dict[str, Any]:
+    """Why ``job`` trains: never trained, or which part of its key changed since the cached result of
+    the same variant, learning rate and seed (its settings, key by key; the data; the training code;
+    the backbone). ``{"state": "cached"}`` when it does not train."""
+    state = cache_state(store, job)
+    if state == "cached":
+        return {"state": state}
+    out: dict[str, Any] = {"state": state}
+    if state == "failed":
+        out["error"] = (store.read_failure(job.key) or {}).get("error")
+    old = previous.get((job.spec.variant, job.spec.lr, job.spec.seed)) if job.spec else None
+    if old is None:
+        out["why"] = "never trained"
+        return out
+    changes: dict[str, Any] = {}
+    settings = _changed_settings(old.get("fit", {}), json.loads(canonical_json(asdict(job.fit))))
+    if settings:
+        changes["settings"] = settings
+    if old.get("data") is not None and old["data"] != job.data:
+        changes["data"] = [old["data"][:12], job.data[:12]]
+    if old.get("code_version") != code_version():
+        changes["code"] = [old.get("code_version"), code_version()]
+    backbone = str(job.backbone) if job.backbone else None
+    if old.get("backbone") != backbone:
+        changes["backbone"] = [(old.get("backbone") or "none")[:12], (backbone or "none")[:12]]
+    out.update(why="changed" if changes else "unknown", changes=changes)
+    return out
+
+
+def why_text(reason: dict[str, Any]) -> str:
+    """One line: "never trained", or "dropout 0.5 → 0.3; the training code (0a1b → 4e5f)"."""
+    if reason["state"] == "cached":
+        return "cached"
+    if reason.get("why") == "never trained":
+        text = "never trained"
+    else:
+        c = reason.get("changes", {})
+        parts = [f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in c.get("settings", {}).items()]
+        names = {"data": "the data", "code": "the training code", "backbone": "the backbone"}
+        parts += [f"{names[k]} ({c[k][0]} → {c[k][1]})" for k in ("data", "code", "backbone") if k in c]
+        text = "; ".join(parts) or "its key changed"
+    if reason["state"] == "failed":
+        text += f" (its last attempt failed: {reason.get('error')})"
+    elif reason["state"] == "partial":
+        text += " (resumes from its checkpoint)"
+    return text
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:37] + "..."

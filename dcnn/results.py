@@ -11,10 +11,12 @@ from typing import Any, Optional
 from . import analysis
 from .config import RunSpec, Study, group_name
 from .datacache import StudyData, load_study_data
-from .plan import Job, code_version, plan
+from .plan import Job, code_version, model_label, plan
 from .store import Store
 
 RESULTS_FORMAT = 1
+# One history entry: the metrics' inputs, then how the network's outputs vary (collapse), docs/metrics.md.
+HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds", "val_top_share", "val_logit_range")
 DONE = ("complete", "diverged")      # a run with a result (diverged is a result, not an error)
 
 
@@ -30,7 +32,7 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
             "lr": spec.lr, "batch_size": spec.settings.batch_size, "seed": spec.seed, "group": spec.group,
             "key": job.key}
     if spec.sweep is not None:
-        base.update(sweep=spec.sweep, frozen_conv_layers=spec.frozen_conv_layers)
+        base.update(sweep=spec.sweep, sweep_value=spec.sweep_value)
     if record is None:
         status = "failed" if failure is not None else "missing"
         base.update(status=status, trainable_params=None, total_params=None, num_classes=num_classes,
@@ -38,8 +40,9 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
                     divergence=None,
                     error=failure.get("error") if failure else None)
         return base
-    history = [{k: h[k] for k in ("epoch", "train_loss", "val_loss", "val_acc", "seconds")} for h in record["history"]]
+    history = [{k: h[k] for k in HISTORY_KEYS if k in h} for h in record["history"]]
     base.update(status=record["status"], trainable_params=record["trainable_params"],
+                frozen_batchnorms=record.get("frozen_batchnorms", 0),
                 total_params=record["total_params"], num_classes=record["num_classes"], history=history,
                 metrics=analysis.compute_metrics(history, record["num_classes"], tol),
                 diverged_epoch=record.get("diverged_epoch"), divergence=record.get("divergence"),
@@ -55,7 +58,7 @@ def _group_entry(study: Study, g, runs: list[dict]) -> dict:
              "section": g.section, "figures": [_figure_value(f) for f in g.figures], "runs": idx,
              "compare_to": g.compare_to, "also_compare_to": list(g.also_compare_to),
              "changes": {k: v for k, v in g.changes},
-             "sweep": first.sweep if first else None,
+             "declared_seeds": g.declared_seeds, "sweep": first.sweep if first else None,
              "batch_size": first.settings.batch_size if first else None,
              "settings": _settings(first.settings) if first else None}
     entry.update(analysis.summarise_group([runs[i] for i in idx]))
@@ -95,25 +98,42 @@ def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
             g.setdefault("lr_comparisons", []).append(comps.compare(g["group"], h["group"], "learning_rate"))
     lr_comps = [ci for g in groups for ci in g.get("lr_comparisons", [])]
     dirs = [analysis.direction(comps.items[ci]) for ci in lr_comps]
+    highs = [analysis.group_by_name(results, comps.items[ci]["b"]) for ci in lr_comps]
     results["learning_rates"] = {
         "n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
-        "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps}
+        "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps,
+        "n_high_diverged": sum(h["n_done"] > 0 and h["n_diverged"] == h["n_done"] for h in highs),
+        "n_high_never_learned": sum(h["n_done"] > h["n_diverged"] and h["n_learned"] == 0 for h in highs)}
     return comps
 
 
 def _add_claims(results: dict, study: Study) -> None:
+    """Each claim's verdict: at the study's alpha, or — when the study plans more seeds (max_seeds) —
+    at the first of its planned looks that decides it, each at alpha / looks (analysis/sequential.py)."""
     an = study.file.analysis
+    n0 = {g["group"]: g["declared_seeds"] for g in results["groups"]}
     for claim in study.file.claims:
         check = claim.check.model_dump(exclude_none=True)
-        entry = analysis.evaluate_claim(results, check, an.alpha, an.similar_margin)
+        if an.max_seeds is None:
+            entry = analysis.evaluate_claim(results, check, an.alpha, an.similar_margin)
+        else:
+            groups = analysis.claim_groups(results, check)
+            available = min(analysis.group_by_name(results, g)["n_seeds"] - n0[g] for g in groups)
+            looks = analysis.planned_looks(min(n0[g] for g in groups), an.max_seeds)
+            entry = analysis.sequential_verdict(
+                lambda extra, a: analysis.evaluate_claim(analysis.at_look(results, extra, n0), check, a, an.similar_margin),
+                looks, available, an.alpha)
+            entry["seeds"] = {g: n0[g] + entry["look"] - 1 for g in groups}
         results["claims"].append({"section": claim.section, "says": claim.says, "check": check, **entry})
 
 
 def _add_sweeps(results: dict, study: Study, comps: _Comparisons) -> None:
     for name, sw in study.file.sweeps.items():
-        names = [group_name(f"{name}-k{k}", sw.lr) for k in sw.frozen_conv_layers]
-        summary = analysis.sweep_summary(results, names, sw.frozen_conv_layers, study.file.analysis.alpha)
-        for c in summary["comparisons_to_unfrozen"]:
+        points = [(r.sweep_value, r.group) for r in study.runs if r.sweep == name and r.seed == 0]
+        values, names = [v for v, _ in points], [g for _, g in points]
+        baseline = values[0] if sw.baseline is None else next(v for v in values if v == sw.baseline)
+        summary = analysis.sweep_summary(results, names, values, baseline, study.file.analysis.alpha)
+        for c in summary["comparisons_to_baseline"]:
             comps.add(c, "sweep")
         ref = None
         if sw.reference:
@@ -121,35 +141,34 @@ def _add_sweeps(results: dict, study: Study, comps: _Comparisons) -> None:
                           if g["variant"] == sw.reference and g["metrics"]["best_val_loss"]["n"]]
             if candidates:
                 best = min(candidates, key=lambda g: g["metrics"]["best_val_loss"]["mean"])
-                ref = {"group": best["group"], "best_val_loss": best["metrics"]["best_val_loss"]}
-        results["sweeps"].append({"name": name, "title": sw.title, "section": sw.section, "lr": sw.lr,
-                                  "batch_size": sw.batch_size, "reference": ref, **summary})
+                ref = {"group": best["group"], "lr": best["lr"], "best_val_loss": best["metrics"]["best_val_loss"]}
+        results["sweeps"].append({"name": name, "title": sw.title, "section": sw.section, "vary": sw.vary,
+                                  "lr": sw.lr, "batch_size": sw.batch_size, "reference": ref, **summary})
 
 
-def _study_entry(study: Study, data: StudyData, pre: Optional[Job], pre_record: Optional[dict],
-                 runs: list[dict]) -> dict:
+def _study_entry(study: Study, data: StudyData, data_dir, pretraining: dict, runs: list[dict]) -> dict:
     return {"title": study.file.title, "paper": study.file.paper, "file": str(study.path),
-            "profile": study.profile_name, "profile_settings": study.profile.model_dump(),
+            "profile": study.profile_name, "data_dir": str(data_dir) if data_dir is not None else None,
+            "profile_settings": study.profile.model_dump(),
             "defaults": study.file.defaults.model_dump(), "analysis": study.file.analysis.model_dump(),
-            "data": data.describe(), "code_version": code_version(),
-            "pretraining": _pretraining(pre, pre_record, study), "python": platform.python_version(),
-            "n_runs": len(runs), "n_done": sum(r["status"] in DONE for r in runs),
-            "train_seconds": round(sum(r.get("train_seconds") or 0.0 for r in runs), 1)}
+            "data": data.describe(), "code_version": code_version(), "pretraining": pretraining,
+            "python": platform.python_version(), "n_runs": len(runs), "n_done": sum(r["status"] in DONE for r in runs),
+            "train_seconds": round(sum({r["key"]: r.get("train_seconds") or 0.0 for r in runs}.values()), 1)}
 
 
 def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_dir=None) -> dict:
     """Read every run of the study from the cache (never training) and compute all statistics."""
     store = Store(build)
     data = data or load_study_data(study, store, data_dir)
-    pre, jobs = plan(study, data, study.runs)
+    pretrains, jobs = plan(study, data, study.runs)
     runs = []
     for spec, job in zip(study.runs, jobs):
         record = store.read_result(job.key)
         failure = store.read_failure(job.key) if record is None else None
         runs.append(_run_entry(spec, job, record, failure, study.file.analysis.plateau_tol, data.target.num_classes))
-    pre_record = store.read_pretrain(pre.key) if pre else None
+    pretraining = _pretraining(study, data, pretrains, jobs, store)
     results: dict[str, Any] = {
-        "format": RESULTS_FORMAT, "study": _study_entry(study, data, pre, pre_record, runs), "runs": runs,
+        "format": RESULTS_FORMAT, "study": _study_entry(study, data, data_dir, pretraining, runs), "runs": runs,
         "groups": [_group_entry(study, g, runs) for g in study.groups],
         "comparisons": [], "claims": [], "sweeps": [],
     }
@@ -166,16 +185,11 @@ def _settings(settings) -> dict:
     return d
 
 
-def _pretraining(pre: Optional[Job], record: Optional[dict], study: Study) -> dict:
-    prof = study.profile
-    if prof.data != "digits":
-        return {"kind": "imagenet", "weights": prof.weights,
-                "source": f"torchvision VGG16_Weights.{prof.weights} (ImageNet-1k)"}
-    if pre is None:
-        return {"kind": "none"}
-    out: dict[str, Any] = {"kind": "own", "key": pre.key, "status": "missing" if record is None else record["status"],
-                           "epochs": pre.fit.epochs, "optimizer": pre.fit.optimizer, "lr": pre.fit.lr,
-                           "batch_size": pre.fit.batch_size, "source_task": "digits 0-4"}
+def _own_backbone(pre: Job, record: Optional[dict]) -> dict[str, Any]:
+    out: dict[str, Any] = {"arch": pre.fit.arch, "width_divisor": pre.fit.width_divisor,
+                           "model": model_label(pre.fit.arch, pre.fit.width_divisor), "key": pre.key,
+                           "status": "missing" if record is None else record["status"], "epochs": pre.fit.epochs,
+                           "optimizer": pre.fit.optimizer, "lr": pre.fit.lr, "batch_size": pre.fit.batch_size}
     if record is not None:
         hist = record["history"]
         out.update(source_accuracy=record.get("source_accuracy"), history=hist,
@@ -183,3 +197,16 @@ def _pretraining(pre: Optional[Job], record: Optional[dict], study: Study) -> di
                    train_seconds=record.get("train_seconds"), chance_accuracy=1 / record["num_classes"],
                    failed=(record.get("source_accuracy") or 0) < 2 / record["num_classes"])
     return out
+
+
+def _pretraining(study: Study, data: StudyData, pretrains: list[Job], jobs: list[Job], store: Store) -> dict:
+    """Where the pretrained runs' weights come from: this study's own pretraining on its source task
+    (one backbone per model), torchvision's weights, or nothing (no run is pretrained)."""
+    backbones = {str(j.backbone): j.backbone for j in jobs if j.backbone is not None}
+    if not backbones:
+        return {"kind": "none", "backbones": []}
+    if study.profile.backbone_source == "torchvision":
+        return {"kind": "torchvision", "backbones": [
+            {"arch": b.arch, "model": model_label(b.arch), "weights": b.name, "file": b.file} for b in backbones.values()]}
+    return {"kind": "own", "source_task": data.source.name if data.source else None,
+            "backbones": [_own_backbone(pre, store.read_pretrain(pre.key)) for pre in pretrains]}

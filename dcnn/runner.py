@@ -19,7 +19,7 @@ from .datacache import StudyData, decoded_path, load_study_data
 from .execute import resolve_device
 from .executors import Executor
 from .executors.local import InlineExecutor, PoolExecutor
-from .plan import Job, is_cached, plan
+from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
 from .schedule import Scheduler, Summary, schedule
 from .store import Store, atomic_write, dump_tensors
@@ -36,24 +36,32 @@ def default_workers(study: Study, device: torch.device) -> int:
 class Prepared:
     data: StudyData
     data_path: Path             # the decoded data as one file that every worker process loads
-    pre: Optional[Job]          # the demo's pretraining, when a selected run needs it
-    jobs: list[Job]             # the pretraining (if any) and every selected run
+    pretrains: list[Job]        # this study's own pretraining, one per model a selected run needs
+    jobs: list[Job]             # the pretraining jobs and every selected run
+
+
+def _check_weights(jobs: list[Job]) -> None:
+    """Stop before any training, with one line, when torchvision's weights are needed but cannot be had."""
+    from .models import load_weights, weights_path
+
+    for b in {j.backbone for j in jobs if j.backbone is not None and j.backbone.source == "torchvision"}:
+        if not weights_path(b.arch, b.name).exists():
+            load_weights(b.arch, b.name)  # downloads, or raises the one-line ModelError
 
 
 def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepared:
-    """Decode the data (once), plan the jobs, and stop early, with one line, when the ImageNet
-    weights are needed but cannot be had."""
+    """Decode the data (once), plan the jobs, and check that pretrained weights can be had."""
     data = load_study_data(study, store, data_dir)
-    pre, jobs = plan(study, data, study.select(patterns))
-    if study.profile.data == "imagefolder" and any(j.backbone for j in jobs):
-        from .models import imagenet_weights_path, load_imagenet_vgg16
-
-        if not imagenet_weights_path(study.profile.weights).exists():
-            load_imagenet_vgg16(study.profile.weights)  # downloads, or stops with one line before any training
+    pretrains, jobs = plan(study, data, study.select(patterns))
+    unique: dict[str, Job] = {}
+    for j in jobs:                # a sweep point may be a run of a variant too: train it once, under its first name
+        unique.setdefault(j.key, j)
+    jobs = list(unique.values())
+    _check_weights(jobs)
     data_path = store.data_file(data.target.fingerprint)
     if not data_path.exists():
         atomic_write(data_path, dump_tensors(data.to_dict()), fsync=False)
-    return Prepared(data, data_path, pre, ([pre] if pre else []) + jobs)
+    return Prepared(data, data_path, pretrains, pretrains + jobs)
 
 
 def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, data_dir=None,
@@ -65,6 +73,10 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     store.check_writable()
     store.sweep_temporaries()
     study.select(patterns or [])   # an unknown name fails before any work
+    if executor == "ray":
+        from .executors.ray import require_ray
+
+        require_ray()                # ... and so does a missing Ray
     dev = resolve_device(device)
     workers = workers or default_workers(study, dev)
     reporter = reporter or Reporter()
@@ -85,6 +97,8 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
             ex = make_pool()  # decoding takes a while: let the workers start meanwhile
         p = prepare(study, store, patterns or [], data_dir)
         todo = [j for j in p.jobs if force or not is_cached(store, j)]
+        if not force:
+            say_why(store, todo, reporter)
         force_keys = {j.key for j in p.jobs} if force else set()
         if executor == "ray" and todo:
             from .executors.ray import RayExecutor
@@ -96,7 +110,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         else:
             torch.set_num_threads(1)
             ex = InlineExecutor(str(store.root), str(p.data_path), str(dev), stop, EventSink(reporter), force_keys)
-        summary = schedule(Scheduler(todo, len(p.jobs) - len(todo), p.pre, store, ex, force=force,
+        summary = schedule(Scheduler(todo, len(p.jobs) - len(todo), p.pretrains, store, ex, force=force,
                                      reporter=reporter, stop=stop))
         store.sweep_temporaries()   # what a worker that died mid-write left behind
     except KeyboardInterrupt:
@@ -110,6 +124,21 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         if events is not None:
             events.put(None)
     return summary
+
+
+NAMED_NEW_RUNS = 20   # up to this many never-trained runs are named one per line; more are counted
+
+
+def say_why(store: Store, todo: list[Job], reporter: Reporter) -> None:
+    """One line per run about to train: what changed since its cached result (or that it never trained)."""
+    previous = cached_runs(store)
+    reasons = [(job, why(store, job, previous)) for job in todo if job.spec is not None]
+    new = [job for job, r in reasons if r.get("why") == "never trained" and r["state"] == "missing"]
+    for job, reason in reasons:
+        if job not in new or len(new) <= NAMED_NEW_RUNS:
+            reporter.say(f"to train: {job.label}: {why_text(reason)}")
+    if len(new) > NAMED_NEW_RUNS:
+        reporter.say(f"to train: {len(new)} runs never trained (python -m dcnn list --why names each)")
 
 
 def _cancel(ex: Optional[Executor], reporter: Reporter) -> None:

@@ -35,15 +35,18 @@ class Summary:
 
 
 class Scheduler:
-    def __init__(self, todo: list[Job], cached: int, pre: Optional[Job], store: Store, executor: Executor, *,
+    def __init__(self, todo: list[Job], cached: int, pretrains: list[Job], store: Store, executor: Executor, *,
                  force: bool, reporter: Reporter, stop: Any):
         self.todo, self.store, self.executor, self.force = todo, store, executor, force
-        self.reporter, self.stop, self.pre = reporter, stop, pre
+        self.reporter, self.stop = reporter, stop
         self.summary = Summary(cached=cached)
         self.pending = sorted(todo, key=lambda j: (not j.is_pretraining, -j.cost))
         self.running: dict[Future, tuple[Job, Lock]] = {}
         self.lost: dict[str, int] = {}   # how often each job's worker process died under it
-        self.pretrain_done = pre is None or pre not in todo
+        self.unfinished = [j for j in pretrains if j in todo]   # pretraining that runs must wait for
+
+    def waits(self, job: Job) -> bool:
+        return any(job.needs(pre) for pre in self.unfinished)
 
     def run(self) -> Summary:
         t0 = time.perf_counter()
@@ -69,7 +72,7 @@ class Scheduler:
         for job in list(self.pending):
             if len(self.running) >= self.executor.workers:
                 break
-            if job.needs(self.pre) and not self.pretrain_done:
+            if self.waits(job):
                 continue
             lock = self.store.try_lock(job.key)
             if lock is None:        # another dcnn process is training it right now
@@ -79,7 +82,7 @@ class Scheduler:
                 self.pending.remove(job)
                 self.summary.cached += 1
                 self.reporter.skipped(job)
-                self.pretrain_done = self.pretrain_done or job.is_pretraining
+                self.finished_pretraining(job)
                 continue
             self.pending.remove(job)
             self.reporter.started(job)
@@ -117,7 +120,11 @@ class Scheduler:
         else:
             s.trained += 1
             s.diverged += outcome.status == "diverged"
-            self.pretrain_done = self.pretrain_done or job.is_pretraining
+            self.finished_pretraining(job)
+
+    def finished_pretraining(self, job: Job) -> None:
+        if job in self.unfinished:
+            self.unfinished.remove(job)
 
 
 def schedule(scheduler: Scheduler) -> Summary:

@@ -15,7 +15,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
-from .layout import ARCHITECTURES
 from .vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
 
 
@@ -60,7 +59,7 @@ class Strict(BaseModel):
 class Settings(Strict):
     """What a variant may set; unset fields come from what it extends, then from ``defaults``."""
 
-    model: Optional[Literal[ARCHITECTURES]] = None  # type: ignore[valid-type]
+    model: Optional[str] = None           # scratch_cnn, vgg16 or a torchvision classification model
     pretrained: Optional[bool] = None
     normalise: Optional[Literal["none", "train", "backbone"]] = None
     augment: Optional[bool] = None
@@ -100,15 +99,23 @@ class Variant(Settings):
     runs: list[RunEntry]
 
 
+SWEEPABLE = ("lr", "batch_size", "dropout", "momentum", "epochs", "frozen_conv_layers")
+INT_SETTINGS = ("batch_size", "epochs", "frozen_conv_layers")
+
+
 class Sweep(Strict):
+    """One setting varied over a list of values, everything else as in the variant it extends."""
+
     extends: str
     title: str
-    frozen_conv_layers: list[int]
-    lr: Float
+    vary: Literal[SWEEPABLE]              # type: ignore[valid-type]
+    values: list[Float]
+    lr: Optional[Float] = None            # needed unless the sweep varies the learning rate
     batch_size: Optional[int] = None
     seeds: Optional[int] = None
     section: str
-    reference: Optional[str] = None
+    reference: Optional[str] = None       # a variant drawn as a dashed line (at its best learning rate)
+    baseline: Optional[Float] = None      # the value every other is compared with (default: the first)
 
 
 class Check(Strict):
@@ -180,11 +187,14 @@ class Profile(Strict):
     train_per_class: Optional[int] = None
     val_per_class: Optional[int] = None
     source_train_per_class: Optional[int] = None  # pretraining images per digit (default: all not held out)
+    target_digits: list[int] = [5, 6, 7, 8, 9]    # digits: the classes of the study's task ...
+    source_digits: list[int] = [0, 1, 2, 3, 4]    # ... and of the pretraining task
     split_seed: int = 0
     vgg_width_divisor: int = 1
     augment: Literal["digits", "natural"] = "digits"
-    pretrain: Optional[Pretrain] = None
-    weights: Optional[Literal["IMAGENET1K_V1"]] = None
+    pretrain: Optional[Pretrain] = None   # pretrained runs start from this study's own pretraining ...
+    source: Optional[str] = None          # ... on this ImageFolder (imagefolder; digits: source_digits)
+    weights: Optional[str] = None         # no pretrain block: torchvision's weights (default: DEFAULT)
     # Speed options; the ones that change results are part of every run's cache key.
     bf16: bool = False                 # CUDA autocast to bfloat16 (changes results)
     channels_last: bool = False        # (changes results by float rounding)
@@ -197,30 +207,65 @@ class Profile(Strict):
     @model_validator(mode="after")
     def _complete(self) -> "Profile":
         if self.data == "digits":
-            missing = [k for k in ("train_per_class", "val_per_class", "pretrain") if getattr(self, k) is None]
+            missing = [k for k in ("train_per_class", "val_per_class") if getattr(self, k) is None]
             if missing:
                 raise PydanticCustomError("profile", "data: digits needs {missing}", {"missing": ", ".join(missing)})
-        if self.data == "imagefolder" and self.weights is None:
-            raise PydanticCustomError("profile", "data: imagefolder needs weights (allowed: IMAGENET1K_V1)", {})
+            if self.source is not None:
+                raise PydanticCustomError("profile", "data: digits takes no source (its source task is "
+                                          "source_digits)", {})
+        elif (self.source is None) != (self.pretrain is None):
+            raise PydanticCustomError("profile", "data: imagefolder pretrains its own backbone with both "
+                                      "source (an ImageFolder with train/ and val/) and pretrain, or neither", {})
+        if self.pretrain is not None and self.weights is not None:
+            raise PydanticCustomError("profile", "weights (torchvision's) and pretrain (this study's own) "
+                                      "exclude each other", {})
         return self
+
+    @property
+    def backbone_source(self) -> str:
+        """Where pretrained runs' weights come from: "own" (this study's pretraining) or "torchvision"."""
+        return "own" if self.pretrain is not None else "torchvision"
 
 
 class Analysis(Strict):
     plateau_tol: Float = 0.01
     alpha: Float = 0.05
     similar_margin: Float = 0.1
+    max_seeds: Optional[int] = None   # dcnn run --decide may add seeds up to this many (a planned sequential test)
+
+
+REPORT_PARTS = ("introduction", "learning_rates", "rankings", "sweeps", "claims", "project", "summary")
+
+
+class Section(Strict):
+    """A numbered part of the report: its heading, the study's own words, what dcnn adds to it."""
+
+    heading: str
+    text: Optional[str] = None            # paragraphs (separated by blank lines) before what dcnn adds
+    shows: list[Literal[REPORT_PARTS]] = []  # type: ignore[valid-type]
+
+
+def _heading_only(v: Any) -> Any:
+    return {"heading": v} if isinstance(v, str) else v
+
+
+SectionEntry = Annotated[Section, BeforeValidator(_heading_only)]
 
 
 class StudyFile(Strict):
     title: str
-    paper: Optional[str] = None
+    paper: Optional[str] = None           # the paper the study reproduces, as it is cited
     defaults: Defaults = Defaults()
     analysis: Analysis = Analysis()
     profiles: dict[str, Profile]
-    sections: dict[str, str] = {}
+    sections: dict[str, SectionEntry] = {}   # number -> heading, or {heading, text, shows}
     variants: dict[str, Variant]
     sweeps: dict[str, Sweep] = {}
     claims: list[Claim] = []
+
+    def section(self, number: str) -> Optional[Section]:
+        """The study's declaration of a report section."""
+        return self.sections.get(number)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

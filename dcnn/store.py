@@ -8,8 +8,9 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     pretrain/<key>/result.json   the demo backbone's pretraining history and source accuracy
     pretrain/<key>/backbone.pt   its weights
     locks/<key>.lock             held (flock) by the process training that run
+    seeds.json                   {group: seeds}: the seeds dcnn run --decide added to the study's
     data/<fingerprint>.pt        decoded data shared by worker processes
-    data/index-<files>-<size>.pt an ImageFolder decoded once, keyed by its files' names, sizes and times
+    data/task-<files>-<size>.pt  an ImageFolder decoded once, keyed by its files' names, sizes and times
 
 A file is written to a temporary name, flushed, fsynced and renamed, so a kill leaves either the
 old file or the new one. Every file carries a SHA-256 of its content; one that does not match is
@@ -98,7 +99,7 @@ def dump_json(payload: dict) -> bytes:
                       indent=None).encode() + b"\n"
 
 
-def load_json(path: Path) -> Optional[dict]:
+def load_json(path: Path, quiet: bool = False) -> Optional[dict]:
     """The verified payload, or None (missing, or damaged: then a warning names the file)."""
     try:
         raw = path.read_bytes()
@@ -111,7 +112,8 @@ def load_json(path: Path) -> Optional[dict]:
             raise ValueError("checksum mismatch")
         return json.loads(body)
     except (ValueError, KeyError, TypeError) as exc:
-        log.warning("%s is damaged (%s); redoing it", path, exc)
+        if not quiet:
+            log.warning("%s is damaged (%s); redoing it", path, exc)
         return None
 
 
@@ -192,6 +194,10 @@ class Store:
         return self.root / "pretrain" / self.short(key)
 
     # -- finished runs
+    def read_payload(self, path: Path) -> Optional[dict]:
+        """A result file's verified payload, whatever its key (for telling what changed)."""
+        return load_json(path, quiet=True)
+
     def read_result(self, key: str) -> Optional[dict]:
         payload = load_json(self.run_dir(key) / "result.json")
         if payload is not None and payload.get("key") != key:
@@ -255,6 +261,14 @@ class Store:
             os.close(fd)
             return None
         return Lock(path, fd)
+
+    # -- seeds added by dcnn run --decide
+    def read_extra_seeds(self) -> dict[str, int]:
+        """{group: seeds} that ``dcnn run --decide`` added beyond the study's (build/seeds.json)."""
+        return load_json(self.root / "seeds.json") or {}
+
+    def write_extra_seeds(self, seeds: dict[str, int]) -> None:
+        atomic_write(self.root / "seeds.json", dump_json(seeds))
 
     # -- decoded data for worker processes
     def data_file(self, fingerprint: str) -> Path:

@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from . import faults
 from .data import Preprocess, Split, epoch_batches
 from .fit_config import FitConfig
-from .layout import parse_freeze_spec
-from .models import build_model, freeze, param_counts, replace_head
+from .layout import HEAD
+from .models import (build_model, check_freeze_spec, freeze, frozen_batchnorms, head_path, keep_frozen,
+                     param_counts, replace_head)
 
 log = logging.getLogger("dcnn")
 
@@ -36,6 +37,7 @@ class FitResult:
     start_epoch: int = 1                # > 1 when this call resumed from a checkpoint
     steps: int = 0                      # optimizer steps taken by this call (not before a resume)
     divergence: dict | None = None      # diverged: the epoch, the step and the step losses up to it
+    frozen_batchnorms: int = 0          # BatchNorm layers inside frozen modules (their statistics stay frozen)
 
 
 OPTIMIZERS = ("sgd", "adam")
@@ -55,6 +57,10 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7_919) % (2 ** 63 - 1)
 
 
+def freeze_specs(cfg: FitConfig) -> tuple:
+    return tuple(check_freeze_spec(s, cfg.arch) for s in cfg.freeze)
+
+
 def build_for_fit(cfg: FitConfig, init_state: dict | None) -> torch.nn.Module:
     """The model at epoch 0: seeded init, optional pretrained weights, new head, freezing."""
     if init_state is None:
@@ -63,27 +69,33 @@ def build_for_fit(cfg: FitConfig, init_state: dict | None) -> torch.nn.Module:
     else:
         # Pretrained weights replace every initial value: build on the meta device (no init work,
         # ~2 s saved for the full VGG16) and take copies of the weights.
-        n_out = int(init_state["classifier.6.weight"].shape[0])
         with torch.device("meta"):
+            head = HEAD.get(cfg.arch) or head_path(build_model(cfg.arch, 1000), cfg.arch)
+            n_out = int(init_state[f"{head}.weight"].shape[0])
             model = build_model(cfg.arch, n_out, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
         model.load_state_dict({k: v.detach().clone() for k, v in init_state.items()}, assign=True)
         torch.manual_seed(cfg.seed)
-        replace_head(model, cfg.num_classes)
-    freeze(model, tuple(parse_freeze_spec(s, cfg.arch) for s in cfg.freeze))
+        replace_head(model, cfg.num_classes, cfg.arch)
+    freeze(model, freeze_specs(cfg))
     return model
 
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, split: Split, pre: Preprocess, *, channels_last: bool = False,
-             autocast=nullcontext) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) over a whole split, in large batches."""
+             autocast=nullcontext) -> dict[str, float]:
+    """Over a whole split, in large batches: the mean cross-entropy (val_loss) and accuracy (val_acc),
+    the share of the images predicted as the most predicted class (val_top_share), and how much the
+    outputs vary with the input: the range of each class's logit over the images, averaged over the
+    classes (val_logit_range; 0 when the network gives every image the same output)."""
     model.eval()
     # Batches as large as memory allows (500 images at 32x32, ~80 at 224x224: ~1 GB of activations),
     # all of one size where possible: each new shape costs the GPU a new kernel choice.
     largest = min(500, max(16, 2 ** 22 // (split.x.shape[-1] * split.x.shape[-2])))
     chunk = math.ceil(len(split) / math.ceil(len(split) / largest)) if len(split) else 1
-    loss_sum = torch.zeros((), dtype=torch.float64, device=split.x.device)
-    correct = torch.zeros((), dtype=torch.int64, device=split.x.device)
+    device = split.x.device
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    counts, lo, hi = None, None, None
     for i in range(0, len(split), chunk):
         x = pre(split.x[i:i + chunk], train=False)
         if channels_last:
@@ -92,9 +104,18 @@ def evaluate(model: torch.nn.Module, split: Split, pre: Preprocess, *, channels_
         with autocast():
             out = model(x)
         loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
-        correct += (out.argmax(1) == y).sum()
-    n = len(split)
-    return float(loss_sum) / n, int(correct) / n
+        pred = out.argmax(1)
+        correct += (pred == y).sum()
+        logits = out.detach().double()
+        if counts is None:
+            counts = torch.zeros(out.shape[1], dtype=torch.int64, device=device)
+            lo, hi = logits.min(0).values, logits.max(0).values
+        counts += torch.bincount(pred, minlength=out.shape[1])
+        lo, hi = torch.minimum(lo, logits.min(0).values), torch.maximum(hi, logits.max(0).values)
+    n = max(len(split), 1)
+    return {"val_loss": float(loss_sum) / n, "val_acc": int(correct) / n,
+            "val_top_share": int(counts.max()) / n if counts is not None else 0.0,
+            "val_logit_range": float((hi - lo).mean()) if lo is not None else 0.0}
 
 
 class EagerStep:
@@ -186,19 +207,20 @@ def _resume(checkpoint: Checkpoint | None, model: torch.nn.Module, opt: torch.op
 
 
 def _train_epoch(model: torch.nn.Module, step_fn, train: Split, cfg: FitConfig, pre: Preprocess, epoch: int,
-                 device: torch.device) -> tuple[float, list[torch.Tensor]]:
+                 device: torch.device, frozen_bn: list) -> tuple[float, list[torch.Tensor]]:
     """One epoch of optimizer steps: (mean training loss, non-finite when the run diverged; the
     batch losses of its steps, up to the first non-finite one)."""
     gen = torch.Generator().manual_seed(epoch_seed(cfg.seed, epoch))
     torch.manual_seed(epoch_seed(cfg.seed, epoch))  # dropout
     model.train()
+    keep_frozen(frozen_bn)
     # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
     check_every = 1 if device.type == "cpu" else 50
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     seen, losses = 0, []
     for step, (xb, yb) in enumerate(epoch_batches(train, cfg.batch_size, pre, gen), 1):
         loss = step_fn(xb, yb)
-        losses.append(loss.clone())   # a graph replays into the same tensor
+        losses.append(loss.clone() if isinstance(step_fn, GraphedStep) else loss)  # a graph replays into one tensor
         loss_sum += loss.double() * yb.shape[0]
         seen += yb.shape[0]
         faults.hit("train.step")
@@ -237,6 +259,7 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         # shapes spends more time tuning than it saves, so it is a declared option.
         torch.backends.cudnn.benchmark = cudnn_benchmark
     model = build_for_fit(cfg, init_state)
+    frozen_bn = frozen_batchnorms(model, freeze_specs(cfg))
     trainable, total = param_counts(model)
     model.to(device)
     if cfg.channels_last:
@@ -249,19 +272,21 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
     history, start_epoch = _resume(checkpoint, model, opt)
     step_fn = make_step(model, opt, cfg, device, autocast, cuda_graphs)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    result = FitResult(history, "complete", trainable, total, start_epoch=start_epoch)
+    result = FitResult(history, "complete", trainable, total, start_epoch=start_epoch,
+                       frozen_batchnorms=len(frozen_bn))
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
-        train_loss, losses = _train_epoch(model, step_fn, train, cfg, pre, epoch, device)
+        train_loss, losses = _train_epoch(model, step_fn, train, cfg, pre, epoch, device, frozen_bn)
         result.steps += len(losses)
-        val_loss, val_acc = (evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
-                             if math.isfinite(train_loss) else (math.nan, math.nan))
-        if not math.isfinite(val_loss):
+        ev = (evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
+              if math.isfinite(train_loss) else {"val_loss": math.nan})
+        if not math.isfinite(ev["val_loss"]) or not math.isfinite(ev.get("val_logit_range", math.nan)):
             result.status, result.diverged_epoch = "diverged", epoch
             result.divergence = _divergence(epoch, losses, (epoch - 1) * steps_per_epoch)
             break
-        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
-               "seconds": round(time.perf_counter() - t0, 4)}
+        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": ev["val_loss"], "val_acc": ev["val_acc"],
+               "seconds": round(time.perf_counter() - t0, 4), "val_top_share": ev["val_top_share"],
+               "val_logit_range": ev["val_logit_range"]}
         history.append(row)
         if checkpoint is not None and epoch < cfg.epochs:
             checkpoint.save({"epoch": epoch, "model": model.state_dict(),

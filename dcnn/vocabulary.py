@@ -21,6 +21,14 @@ METRIC_WORDS = {
 }
 METRICS = tuple(METRIC_WORDS)
 
+# Settings a variant may change (and a sweep vary), as the report names them.
+SETTING_WORDS = {
+    "model": "model", "pretrained": "pretrained weights", "normalise": "normalisation", "augment": "augmentation",
+    "dropout": "dropout", "freeze": "frozen modules", "batch_size": "batch size", "epochs": "epochs",
+    "optimizer": "optimizer", "momentum": "momentum", "seeds": "seeds", "lr": "learning rate",
+    "frozen_conv_layers": "frozen conv layers",
+}
+
 
 @dataclass(frozen=True)
 class ClaimKind:
@@ -62,6 +70,7 @@ VERDICT_WORDS = {
     "a_diverged": "only {a} diverged",      # no value on side a (every seed diverged)
     "b_diverged": "only {b} diverged",
     "both_diverged": "both diverged",
+    "both_collapsed": "both collapsed",     # every seed's outputs stopped depending on the input
     "not_run": "not run yet",
 }
 

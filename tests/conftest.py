@@ -33,7 +33,10 @@ def shrunk_study(seeds: int = 1, epochs: int = 2, sweep_depths=(0, 4, 13)) -> di
     d["defaults"].update(epochs=epochs, seeds=seeds)
     d["profiles"]["demo"] = copy.deepcopy(TINY_PROFILE)
     for sw in d.get("sweeps", {}).values():
-        sw["frozen_conv_layers"] = list(sweep_depths)
+        if sw["vary"] == "frozen_conv_layers":
+            sw["values"] = list(sweep_depths)
+        elif sw["vary"] == "lr":
+            sw["values"] = [v for v in sw["values"] if v in (0.2, 0.02, 0.002)]
     return d
 
 
@@ -81,9 +84,10 @@ def strip_volatile(results: dict) -> dict:
         for k in ("train_seconds", "env", "device"):
             run.pop(k, None)
     r["study"].pop("train_seconds", None)
-    r["study"]["pretraining"].pop("train_seconds", None)
-    for h in r["study"]["pretraining"].get("history", []):
-        h.pop("seconds", None)
+    for b in r["study"]["pretraining"].get("backbones", []):
+        b.pop("train_seconds", None)
+        for h in b.get("history", []):
+            h.pop("seconds", None)
     r["study"].pop("file", None)
     return r
 
@@ -168,9 +172,9 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
 
     study = load_study(study_path)
     data = load_study_data(study, None, None)
-    pre, jobs = plan(study, data, study.runs)
+    pretrains, jobs = plan(study, data, study.runs)
     out = {}
-    for job in ([pre] if pre else []) + jobs:
+    for job in pretrains + jobs:
         n = len(data.source.train) if job.is_pretraining else len(data.target.train)
         out[Store.short(job.key)] = (math.ceil(n / job.fit.batch_size), job.fit.epochs)
     return out

@@ -110,8 +110,10 @@ def test_comparison_words_follow_the_evidence():
     best = lambda runs: [min(v) for v in runs]
     diff, se, p = _welch_by_hand(best(LOW), best(HIGH))
     assert p < 0.001
-    assert text(0).endswith(f"the best validation loss is lower by {abs(diff):.3f} ± {se:.3f} (p < 0.001).")
-    assert f"{abs(diff):.3f}" == "0.293"
+    assert f"the best validation loss is lower by {abs(diff):.3f} ± {se:.3f} (p < 0.001; 95 % CI " in text(0)
+    assert f"{abs(diff):.3f}" == "0.293" and text(0).endswith(")." ) and "with power 0.8" in text(0)
+    assert "seeds per group" not in text(0)                        # decided: no seed count needed
     diff, se, p = _welch_by_hand(best(MIXED), best(HIGH))
     assert 0.05 < p
-    assert text(1).endswith(f"the difference in best validation loss, {diff:.3f}, is within seed noise (p = {p:.3f}).")
+    assert f"the difference in best validation loss, {diff:.3f}, is within seed noise (p = {p:.3f}; 95 % CI " in text(1)
+    assert text(1).endswith(" seeds per group).")                  # undecided: how many would decide it

@@ -63,8 +63,23 @@ BAD = [
      "a variant name must be lowercase letters"),
     ("missing required key", lambda d: d["variants"]["scratch"].pop("title"),
      "variants.scratch.title: missing required key"),
-    ("unknown architecture", lambda d: d["variants"]["scratch"].update(model="resnet50"),
-     "variants.scratch.model: Input should be 'vgg16' or 'scratch_cnn' (got 'resnet50')"),
+    ("unknown model", lambda d: d["variants"]["scratch"].update(model="resnet5O"),
+     "variants.scratch.model: unknown model 'resnet5O' (allowed: scratch_cnn, vgg16 or a torchvision "
+     "classification model such as resnet18, mobilenet_v3_small, efficientnet_b0); did you mean 'resnet50'?"),
+    ("a freeze path the model does not have", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["layer4"]),
+     "variants.vgg16-freeze-all.freeze: bad freeze spec 'layer4': vgg16 has no module 'layer4' "
+     "(its top-level modules: features, avgpool, classifier)"),
+    ("dropout on a model with its own", lambda d: d["variants"]["vgg16-train-all"].update(dropout=0.3),
+     "variants.vgg16-train-all.dropout: vgg16 keeps its own dropout (allowed: dropout with scratch_cnn)"),
+    ("a sweep without its lr", lambda d: d["sweeps"]["freeze-depth"].pop("lr"),
+     "sweeps.freeze-depth.lr: a sweep that does not vary lr needs one lr"),
+    ("a sweep value that is not whole", lambda d: d["sweeps"]["freeze-depth"].update(values=[0, 1.5]),
+     "sweeps.freeze-depth.values: frozen_conv_layers takes whole numbers (got 1.5)"),
+    ("a sweep baseline not among its values", lambda d: d["sweeps"]["lr-vgg16"].update(baseline=0.1),
+     "sweeps.lr-vgg16.baseline: 0.1 is not one of the values"),
+    ("a section that shows an unknown part", lambda d: d["sections"]["4"].update(shows=["conclusions"]),
+     "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'sweeps', "
+     "'claims', 'project' or 'summary'"),
     ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
      "variants.scratch-dropout.dropout: 1.5 is out of range (allowed: 0 to 0.99)"),
 ]

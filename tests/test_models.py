@@ -4,6 +4,7 @@ import urllib.error
 
 import pytest
 import torch
+import yaml
 from torch import nn
 
 from conftest import STUDY, make_imagefolder
@@ -37,7 +38,9 @@ def test_layout_table_matches_the_models():
     for arch, lengths in layout.LAYOUT.items():
         with torch.device("meta"):
             m = models.build_model(arch, 5, width_divisor=8)
-        assert {"features": len(m.features), "classifier": len(m.classifier)} == lengths
+        children = {name: (len(c) if isinstance(c, nn.Sequential) else None) for name, c in m.named_children()}
+        assert children == lengths
+        assert m.get_submodule(layout.HEAD[arch]) is list(m.modules())[-1]     # the output layer is the last
 
 
 def test_freeze_spec_parsing():
@@ -106,7 +109,7 @@ def test_optimizer_holds_only_trainable_parameters():
 
 def test_imagenet_weights_load_from_the_torch_hub_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    path = models.imagenet_weights_path()
+    path = models.weights_path("vgg16", "IMAGENET1K_V1")
     assert path == tmp_path / "hub" / "checkpoints" / "vgg16-397923af.pth"
     with torch.device("meta"):
         shapes = {k: v.shape for k, v in models.vgg16(1000, 1).state_dict().items()}
@@ -114,23 +117,104 @@ def test_imagenet_weights_load_from_the_torch_hub_cache(tmp_path, monkeypatch):
     state["classifier.6.bias"] = torch.arange(1000, dtype=torch.float32)
     path.parent.mkdir(parents=True)
     torch.save(state, path)
-    loaded = models.load_imagenet_vgg16()
+    loaded = models.load_weights("vgg16", "IMAGENET1K_V1")
     assert torch.equal(loaded["classifier.6.bias"], state["classifier.6.bias"])
     cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.1, seed=0)
     m = build_for_fit(cfg, loaded)
     assert m.classifier[6].out_features == 5 and torch.equal(m.features[0].weight, torch.zeros(64, 3, 3, 3))
 
 
-def test_missing_imagenet_weights_offline_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-
+def _offline(monkeypatch):
     def offline(*a, **k):
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+
+
+def test_missing_imagenet_weights_offline_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    _offline(monkeypatch)
     with pytest.raises(models.ModelError) as exc:
-        models.load_imagenet_vgg16()
+        models.load_weights("vgg16", "IMAGENET1K_V1")
     msg = str(exc.value)
     assert "\n" not in msg
     assert f"put vgg16-397923af.pth (from https://download.pytorch.org/models/vgg16-397923af.pth) at " \
            f"{tmp_path}/hub/checkpoints/vgg16-397923af.pth" in msg
+
+
+# ---- any torchvision classification model ---------------------------------------------------------
+
+def _tv(arch, num_classes=5):
+    import torchvision
+
+    with torch.device("meta"):
+        return torchvision.models.get_model(arch, num_classes=num_classes)
+
+
+def _count(model, frozen_prefixes=()):
+    total = sum(p.numel() for p in model.parameters())
+    frozen = sum(p.numel() for n, p in model.named_parameters() if n.startswith(frozen_prefixes))
+    return total - frozen, total
+
+
+# (model, freeze specs, the parameter-name prefixes they freeze), counted on torchvision's own models
+PARAM_CASES = [
+    ("resnet18", [], ()),
+    ("resnet18", ["layer1", "layer4.1"], ("layer1.", "layer4.1.")),
+    ("mobilenet_v3_small", ["features[0:4]"], tuple(f"features.{i}." for i in range(4))),
+    ("efficientnet_b0", ["features"], ("features.",)),
+    ("squeezenet1_0", ["features[0:5]"], tuple(f"features.{i}." for i in range(5))),
+]
+
+
+def test_list_params_gives_torchvisions_totals_for_any_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))   # no weights file anywhere
+    _offline(monkeypatch)
+    d = {"title": "models", "defaults": {"seeds": 1}, "profiles": {"paper": {"data": "imagefolder", "image_size": 224}},
+         "variants": {f"m{i}": {"title": arch, "model": arch, "pretrained": True, "freeze": freeze,
+                                "runs": [{"lr": 0.01, "section": str(i + 1)}]}
+                      for i, (arch, freeze, _) in enumerate(PARAM_CASES)}}
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(d))
+    data = make_imagefolder(tmp_path / "data", classes=5, per_class=1)
+    assert main(["list", "--params", "--json", "--study", str(study), "--profile", "paper", "--data", str(data),
+                 "--build", str(tmp_path / "b")]) == 0
+    rows = {r["variant"]: r for r in json.loads(capsys.readouterr().out)}
+    for i, (arch, _, prefixes) in enumerate(PARAM_CASES):
+        expected = _count(_tv(arch), prefixes)
+        assert (rows[f"m{i}"]["trainable_params"], rows[f"m{i}"]["total_params"]) == expected, arch
+    assert rows["m1"]["trainable_params"] < rows["m0"]["trainable_params"] < 11_700_000
+    assert not (tmp_path / "torch").exists()    # counted without loading (or looking for) weights
+
+
+def test_an_unknown_module_path_lists_the_models_top_level_modules():
+    with pytest.raises(ValueError) as exc:
+        models.check_freeze_spec("layer5", "resnet18")
+    assert str(exc.value) == ("bad freeze spec 'layer5': resnet18 has no module 'layer5' (its top-level modules: "
+                              "conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc)")
+    with pytest.raises(ValueError, match="covers fc, the new output layer, which always trains"):
+        models.check_freeze_spec("fc", "resnet18")
+
+
+def test_torchvision_weights_replace_the_head_and_freeze_batchnorm_statistics(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    import torchvision
+
+    torch.manual_seed(123)
+    reference = torchvision.models.resnet18(num_classes=1000)     # stands in for the ImageNet weights
+    path = models.weights_path("resnet18")
+    path.parent.mkdir(parents=True)
+    torch.save(reference.state_dict(), path)
+    state = models.load_weights("resnet18")
+    task = _tiny()
+    cfg = FitConfig(arch="resnet18", num_classes=5, lr=0.05, seed=1, epochs=1, batch_size=3, freeze=("layer1",))
+    model = build_for_fit(cfg, state)
+    assert model.fc.out_features == 5 and torch.equal(model.conv1.weight, reference.conv1.weight)
+    after = fit(cfg, task.train, task.val, init_state=state, keep_state=True)
+    assert after.frozen_batchnorms == 4                              # layer1: two blocks, two BatchNorms each
+    end = after.state_dict
+    for name, value in reference.state_dict().items():
+        if name.startswith("layer1."):                               # weights and running statistics
+            assert torch.equal(end[name], value), name
+    assert not torch.equal(end["layer2.0.bn1.running_mean"], reference.state_dict()["layer2.0.bn1.running_mean"])
+    assert not torch.equal(end["conv1.weight"], reference.conv1.weight)

@@ -2,6 +2,7 @@
 Ctrl-C once and twice, two processes at once, damaged files, full and read-only disks, failing runs."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -228,7 +229,7 @@ def test_a_second_ctrl_c_stops_at_once(reference, tmp_path, jobs):
 def test_two_processes_on_one_build_each_train_and_never_the_same_run(reference, tmp_path):
     study, expected, _ = reference
     build = tmp_path / "build"
-    env = {"DCNN_FAULT_DELAY": "train.epoch_end=0.3"}
+    env = {"DCNN_FAULT_DELAY": "train.epoch_end=0.8"}     # slow enough for the second to start meanwhile
     first = _start(study, build, 1, env)
     held = _wait_for_checkpoint(build)                    # the first process is inside a run, holding its lock
     lock = build / "locks" / f"{next(iter(held))}.lock"
@@ -316,8 +317,9 @@ def test_damaged_checkpoint_restarts_that_run(reference, tmp_path):
 def test_full_disk_is_one_line_and_keeps_finished_runs(reference, tmp_path):
     study, expected, trace = reference
     build = tmp_path / "build"
-    writes = trace.count("store.write.partial")
-    proc = dcnn(*report_cmd(study, build), env={"DCNN_FAULT": f"store.write.partial:{writes - 2}=enospc"})
+    last_result = max(i for i, p in enumerate(trace) if p == "store.result.written")
+    writes = trace[:last_result].count("store.write.partial")     # the last run's result write
+    proc = dcnn(*report_cmd(study, build), env={"DCNN_FAULT": f"store.write.partial:{writes}=enospc"})
     assert proc.returncode == 1
     lines = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
     assert len(lines) == 1 and "no space left on the device" in lines[0] and "Traceback" not in proc.stderr
@@ -359,7 +361,9 @@ def test_cache_paths_of_a_real_build_never_contain_study_strings(reference, tmp_
     assert not [n for n in names if "zebra" in n or "Quokka" in n or ".." in n]
     for p in build.rglob("*"):
         rel = p.relative_to(build).parts
-        assert rel[0] in {"runs", "pretrain", "locks", "data", "figures", "results.json", "report.html"}, p
+        assert rel[0] in {"runs", "pretrain", "locks", "data", "figures", "csv", "results.json", "report.html"}, p
+        if rel[0] == "csv" and len(rel) > 1:
+            assert re.fullmatch(r"figure-[A-Z]?\d+\.csv", rel[1]), p                 # named by figure number
         if rel[0] in ("runs", "pretrain", "locks") and len(rel) > 1:
             int(rel[1].split(".")[0], 16)                                   # hexadecimal, nothing else
 

@@ -29,18 +29,20 @@ def pdf_text(path) -> str:
 
 def test_pdf_holds_the_27_captions_in_order_and_the_papers_sections(report):
     _, _, build = report
-    text = pdf_text(build / "report.pdf")
+    text = pdf_text(build / "report.pdf").split("A reproduction of", 1)[1]     # after the contents page
     positions = [text.find(f"Figure {i}:") for i in range(1, 28)]
     assert all(p >= 0 for p in positions), [i + 1 for i, p in enumerate(positions) if p < 0]
     assert positions == sorted(positions)
     assert "Figure 10: VGG16 with all 30 feature layers frozen" in text
     for heading in ("1 Introduction", "2 Training a deep network from scratch", "3 Transfer learning",
                     "4 Conclusion on the learning rate", "6 Transfer learning with a learning rate of 0.002",
-                    "7 Fine-tuning strategies", "Claims checked", "8 Project information", "Summary of every run"):
+                    "7 Fine-tuning strategies", "8 Project information", "9 Claims checked",
+                    "Appendix A What pretraining bought", "Appendix B Summary of every run"):
         assert heading in text, heading
-    order = [text.find(h) for h in ("1 Introduction", "3 Transfer learning", "4 Conclusion", "5 Training a deep",
-                                     "7 Fine-tuning", "8 Project information", "Summary of every run")]
-    assert order == sorted(order)
+    order = [text.find(h) for h in ("1 Introduction", "3 Transfer learning", "4 Conclusion", "4.1 The scratch CNN",
+                                     "5 Training a deep", "7 Fine-tuning", "8 Project information", "9 Claims checked",
+                                     "Appendix A", "Appendix B Summary of every run")]
+    assert -1 not in order and order == sorted(order)
 
 
 def test_summary_table_lists_every_run(report):
@@ -121,7 +123,8 @@ def test_results_json_follows_the_spec(report):
         assert r["status"] in ("complete", "diverged")
         assert r["metrics"] == A.compute_metrics(r["history"], r["num_classes"], 0.01)
         for h in r["history"]:
-            assert set(h) == {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
+            assert set(h) == {"epoch", "train_loss", "val_loss", "val_acc", "seconds", "val_top_share",
+                              "val_logit_range"}
 
 
 def test_p_values_recompute_from_the_per_seed_values(report):
@@ -155,9 +158,14 @@ def test_html_is_self_contained_and_escapes_the_study(tmp_path):
     assert "@import" not in html and "<link" not in html
 
 
-def test_extra_figures_are_numbered_in_reading_order(report):
+def test_figures_keep_the_papers_numbers_and_the_others_continue_in_reading_order(report):
     html, _, _ = report
-    labels = re.findall(r"<b>Figure (A\d+):</b>", html)
-    assert labels and labels == [f"A{i}" for i in range(1, len(labels) + 1)]
+    labels = re.findall(r"<b>Figure ([^:]+):</b>", html)
+    declared = [int(x) for x in labels if x.isdigit() and int(x) <= 27]
+    assert sorted(declared) == list(range(1, 28))
+    extra = [int(x) for x in labels if x.isdigit() and int(x) > 27]
+    assert extra == list(range(28, 28 + len(extra))) and len(extra) >= 6   # overlays, sweeps: in reading order
+    appendix = [x for x in labels if not x.isdigit()]
+    assert appendix == [f"A{i}" for i in range(1, len(appendix) + 1)]       # "A" only inside appendix A
     assert "section A, mean over seeds" not in html        # no overlay mixing two learning rates
     assert not re.search(r"in epoch <span[^>]*>(\d+)</span>(?:, | and )<span[^>]*>\1</span>", html)  # "1, 1"

@@ -26,8 +26,8 @@ def test_runner_history_equals_a_direct_fit(tmp_path):
     run_study(study, build, workers=2, device="cpu", reporter=Reporter(live=False, stream=open("/dev/null", "w")))
     store = Store(build)
     data = load_study_data(study, store, None)
-    pre, jobs = plan(study, data, study.runs)
-    backbone = store.read_backbone(pre.key)
+    pretrains, jobs = plan(study, data, study.runs)
+    backbone = store.read_backbone(pretrains[0].key)
     torch.set_num_threads(1)
     for job in jobs:
         cached = store.read_result(job.key)["history"]
@@ -56,17 +56,25 @@ def test_batched_evaluation_equals_one_image_at_a_time():
     model = build_for_fit(cfg, None)
     pre = Preprocess(None, (0.1, 0.1, 0.1), (0.3, 0.3, 0.3))
     counting = CountingModel(model)
-    loss, acc = evaluate(counting, task.val, pre)
+    ev = evaluate(counting, task.val, pre)
+    loss, acc = ev["val_loss"], ev["val_acc"]
     assert counting.calls == 2
     model.eval()
-    losses, correct = [], 0
+    losses, correct, outs = [], 0, []
     with torch.no_grad():
         for i in range(len(task.val)):
             out = model(pre(task.val.x[i:i + 1], train=False))
+            outs.append(out[0])
             losses.append(torch.nn.functional.cross_entropy(out, task.val.y[i:i + 1]).item())
             correct += int(out.argmax(1).item() == task.val.y[i].item())
     assert loss == pytest.approx(sum(losses) / len(losses), rel=TOLERANCE)
     assert acc == correct / len(task.val)
+    # The collapse measures: the most predicted class's share, and how much each logit varies.
+    logits = torch.stack(outs).double()
+    preds = [int(o.argmax()) for o in outs]
+    assert ev["val_top_share"] == max(preds.count(c) for c in set(preds)) / len(preds)
+    spread = (logits.max(0).values - logits.min(0).values).mean().item()
+    assert ev["val_logit_range"] == pytest.approx(spread, rel=1e-5)
 
 
 def test_batched_preprocessing_equals_one_image_at_a_time():

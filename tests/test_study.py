@@ -71,3 +71,30 @@ def test_parallel_workers_give_the_same_histories_as_one_process(tmp_path):
     a, b = load_results(tmp_path / "1"), load_results(tmp_path / "2")
     strip = lambda r: [[{k: v for k, v in h.items() if k != "seconds"} for h in run["history"]] for run in r["runs"]]
     assert strip(a) == strip(b)
+
+
+def test_list_why_names_exactly_the_changed_key_and_its_runs(tmp_path, capsys):
+    d = minimal_study()
+    d["variants"]["scratch"]["seeds"] = 2
+    study = write_study(tmp_path / "study.yaml", d)
+    args = ["--study", str(study), "--build", str(tmp_path / "build")]
+    assert main(["run", "-j", "1", *args]) == 0
+    capsys.readouterr()
+    d["variants"]["scratch"]["dropout"] = 0.3                      # edit one variant's dropout
+    write_study(study, d)
+    assert main(["list", "--why", "--json", *args]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    changed = {(r["variant"], r["seed"]): r["why"] for r in rows if r["why"]["state"] != "cached"}
+    assert set(changed) == {("scratch", 0), ("scratch", 1)}
+    assert all(w == {"state": "missing", "why": "changed", "changes": {"settings": {"dropout": [0.0, 0.3]}}}
+               for w in changed.values())
+    assert main(["run", "-j", "1", *args]) == 0                    # the plan says the same, one line per run
+    err = capsys.readouterr().err
+    assert "to train: scratch lr=0.01 seed=0: dropout 0.0 → 0.3" in err
+    assert [l for l in err.splitlines() if l.startswith("to train:")] == [
+        "to train: scratch lr=0.01 seed=0: dropout 0.0 → 0.3", "to train: scratch lr=0.01 seed=1: dropout 0.0 → 0.3"]
+    d["variants"]["scratch"]["seeds"] = 3                          # a new seed: never trained
+    write_study(study, d)
+    assert main(["list", "--why", *args]) == 0
+    out = capsys.readouterr().out
+    assert [l.split()[-2:] for l in out.splitlines() if "missing" in l] == [["never", "trained"]]

@@ -9,14 +9,16 @@ these functions and nothing else. Nothing here needs a model or torch.
     claims.py     a declared claim → its evidence and verdict; the freeze-depth sweep
     sentences.py  the words under figures, in comparisons and for claims
 """
-from .claims import evaluate_claim, sweep_summary
+from .claims import claim_groups, evaluate_claim, sweep_summary
 from .metrics import LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
 from .numbers import Num, Sentence, format_number, get, num
 from .sentences import (claim_evidence, comparison_sentence, group_observations, pm, run_observations,
                         sweep_observations)
+from .sequential import at_look, planned_looks, sequential_verdict
 from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group, welch
 
 __all__ = ["LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss", "claim_evidence",
            "compare", "comparison_sentence", "compute_metrics", "direction", "evaluate_claim", "format_number",
            "get", "group_by_name", "group_index", "group_observations", "num", "plateau_epoch", "pm",
-           "run_observations", "summarise_group", "sweep_observations", "sweep_summary", "welch"]
+           "run_observations", "summarise_group", "sweep_observations", "sweep_summary", "welch",
+           "at_look", "planned_looks", "sequential_verdict", "claim_groups"]

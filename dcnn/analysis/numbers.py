@@ -31,6 +31,10 @@ def format_number(value: float | int, fmt: str) -> str:
         return f"{value:g}"
     if fmt == "s":
         return f"{value:.1f}"
+    if fmt == "d2":
+        return f"{value:.2f}"
+    if fmt == "e3":   # three significant digits, in scientific notation when large or small
+        return f"{value:.3g}"
     return f"{value:.3f}"
 
 

@@ -3,9 +3,10 @@ claim, written from the metrics and statistics alone. A sentence is a list of st
 (numbers that point into results.json), never a number typed by hand."""
 from __future__ import annotations
 
-from ..vocabulary import CLAIM_KINDS, METRIC_WORDS
-from .numbers import Sentence, get, num
-from .stats import group_by_name
+from ..vocabulary import CLAIM_KINDS, METRIC_WORDS, SETTING_WORDS
+from .metrics import COLLAPSE_RANGE
+from .numbers import Num, Sentence, get, num
+from .stats import direction, group_by_name
 
 def _and(parts: list) -> list:
     """[a, b, c] → [a, ', ', b, ' and ', c] (parts may be Num or str)."""
@@ -36,10 +37,10 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
                 else ["This run failed: ", run.get("error") or "unknown error", "."]]
     if run["status"] == "diverged":
         if not run["history"]:
-            return [["Training diverged in epoch ", num(results, f"{R}/diverged_epoch", "int"),
-                     ": the loss became NaN or infinite before the first epoch ended, so there is no curve."]]
-        out.append(["Training diverged in epoch ", num(results, f"{R}/diverged_epoch", "int"),
-                    "; the curve shows the epochs before it."])
+            return [divergence_words(results, ri) + [" The figure shows its batch loss step by step up to there."]]
+        out.append(divergence_words(results, ri) + [" The curve shows the epochs before it."])
+    if m.get("collapsed"):
+        out.append(collapse_words(results, ri))
     if not m["learned"]:
         out.append(["It never learned: its best validation loss, ", num(results, f"{R}/metrics/best_val_loss"),
                     " (epoch ", num(results, f"{R}/metrics/best_epoch", "int"),
@@ -68,6 +69,55 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
     return out
 
 
+def divergence_words(results: dict, ri: int) -> Sentence:
+    """Where a run diverged: the epoch, the step, and the batch loss on the way there."""
+    R = f"/runs/{ri}"
+    d = results["runs"][ri].get("divergence")
+    lead = ["Training diverged in epoch ", num(results, f"{R}/diverged_epoch", "int")]
+    if not d or d.get("step") is None:
+        return lead + [": its loss became NaN or infinite."]
+    k = d["step"]
+    what = {"nan": "NaN", "inf": "infinite", "-inf": "minus infinity"}[d["non_finite"]]
+    if k == 1:
+        return lead + [", at its first step: the batch loss was ", what, " at once."]
+    return lead + [", at its step ", num(results, f"{R}/divergence/step", "int"), ": the batch loss went from ",
+                   num(results, f"{R}/divergence/step_losses/0", "e3"), " at the first step to ",
+                   num(results, f"{R}/divergence/step_losses/{k - 2}", "e3"), " at step ", str(k - 1),
+                   ", its last finite value, and was then ", what, "."]
+
+
+def collapse_words(results: dict, ri: int) -> Sentence:
+    """A collapsed run: from which epoch on, and how (its outputs stopped depending on the input, or
+    one class took nearly every prediction)."""
+    R = f"/runs/{ri}"
+    m = results["runs"][ri]["metrics"]
+    lead = ["It collapsed in epoch ", num(results, f"{R}/metrics/collapse_epoch", "int"), ": from then on "]
+    if (m.get("final_logit_range") or 0.0) < COLLAPSE_RANGE:
+        return lead + ["its outputs no longer depend on the input (each logit varies by ",
+                       num(results, f"{R}/metrics/final_logit_range", "e3"),
+                       " across the validation images at the end), so it cannot tell the images apart."]
+    return lead + ["it gives one class to ", num(results, f"{R}/metrics/final_top_share", "pct"),
+                   " of the validation images."]
+
+
+def uncertainty_words(results: dict, ref: str) -> Sentence:
+    """The uncertainty of a comparison (or margin) at ``ref``: its 95 % interval, Hedges' g, the
+    smallest difference its seeds would detect and, when undecided, the seeds that would."""
+    c = get(results, ref)
+    if "ci_low" not in c:
+        return []
+    s = ["95 % CI ", num(results, f"{ref}/ci_low"), " to ", num(results, f"{ref}/ci_high"), ", Hedges' g ",
+         num(results, f"{ref}/hedges_g", "d2")]
+    if c.get("mde") is not None:
+        s += ["; these seeds would detect a difference of ", num(results, f"{ref}/mde"), " with power ",
+              num(results, f"{ref}/power", "g")]
+    if "needed_seeds" in c:
+        s += ([", and the observed one with ", num(results, f"{ref}/needed_seeds", "int"), " seeds per group"]
+              if c["needed_practical"] else [", and no practical number of seeds (under 200) would detect the "
+                                             "observed one"])
+    return s
+
+
 def _divergence_sentence(results: dict, gi: int, done: list[tuple[int, dict]]) -> list[Sentence]:
     G = f"/groups/{gi}"
     div = [(i, r) for i, r in done if r["status"] == "diverged"]
@@ -78,6 +128,14 @@ def _divergence_sentence(results: dict, gi: int, done: list[tuple[int, dict]]) -
     for i, r in div:
         first_of.setdefault(r["diverged_epoch"], i)
     epochs = _and([num(results, f"/runs/{i}/diverged_epoch", "int") for i in first_of.values()])
+    steps = [(i, r) for i, r in div if (r.get("divergence") or {}).get("step")]
+    if len(div) == len(done) and steps and len(steps) == len(div) and not any(r["history"] for _, r in div):
+        last = [num(results, f"/runs/{i}/divergence/step_losses/{r['divergence']['step'] - 2}", "e3")
+                for i, r in steps if r["divergence"]["step"] > 1]
+        s = ["Every seed diverged in epoch ", *epochs, ", at step ",
+             *_and([num(results, f"/runs/{i}/divergence/step", "int") for i, _ in steps])]
+        s += ([" (the last finite batch losses: ", *_and(last), ")"] if last else [])
+        return [s + ["; the figure shows each seed's batch loss step by step up to there."]]
     if len(div) == len(done):
         return [["Every seed diverged (in epoch ", *epochs, "): the loss became NaN or infinite."]]
     return [[num(results, f"{G}/n_diverged", "int"), " of ", num(results, f"{G}/n_done", "int"),
@@ -151,6 +209,15 @@ def group_observations(results: dict, gi: int, tol_ref: str = "/study/analysis/p
     out += _divergence_sentence(results, gi, done)
     if g["metrics"]["best_val_loss"]["n"] == 0:
         return out
+    collapsed = [(i, r) for i, r in done if r["metrics"].get("collapsed")]
+    if collapsed:
+        first_of: dict[int, int] = {}   # one epoch number per distinct epoch
+        for i, r in collapsed:
+            first_of.setdefault(r["metrics"]["collapse_epoch"], i)
+        out.append([num(results, f"{G}/n_collapsed", "int"), " of ", num(results, f"{G}/n_done", "int"),
+                    " seeds collapsed (from epoch ",
+                    *_and([num(results, f"/runs/{i}/metrics/collapse_epoch", "int") for i in first_of.values()]),
+                    "): their outputs stopped depending on the input, or one class took nearly every prediction."])
     return out + _learning_sentences(results, gi, done) + _shape_sentences(results, gi, done, tol_ref)
 
 
@@ -173,49 +240,77 @@ def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base
                        " (single seed, no noise estimate)."]
     if v == "identical":
         return lead + ["the best validation loss is identical in every seed."]
+    if v == "both_collapsed":
+        return lead + ["both collapsed in every seed: their outputs no longer depend on the input (or one class "
+                       "takes nearly every prediction), so the difference cannot speak to the setting."]
+    more = uncertainty_words(results, C)
+    more = ["; ", *more] if more else []
     if v in ("lower", "higher"):
         if c["p_value"] is None:
             return lead + [f"the best validation loss is {v} by ", num(results, f"{C}/magnitude"),
                            " in every seed (no spread within either)."]
         return lead + [f"the best validation loss is {v} by ", num(results, f"{C}/magnitude"), " ± ",
-                       num(results, f"{C}/difference_se"), " (", num(results, f"{C}/p_value", "p"), ")."]
+                       num(results, f"{C}/difference_se"), " (", num(results, f"{C}/p_value", "p"), *more, ")."]
     return lead + ["the difference in best validation loss, ", num(results, f"{C}/difference"),
-                   ", is within seed noise (", num(results, f"{C}/p_value", "p"), ")."]
+                   ", is within seed noise (", num(results, f"{C}/p_value", "p"), *more, ")."]
+
+
+def _setting(vary: str, value: Num) -> list:
+    """A swept setting and its value in words: "learning rate 0.02", "k = 3 frozen conv layers"."""
+    if vary == "frozen_conv_layers":
+        return ["k = ", value, " frozen conv layers"]
+    if vary == "epochs":
+        return [value, " epochs"]
+    return [f"{SETTING_WORDS[vary]} ", value]
+
+
+def _values(results: dict, ref: str) -> list:
+    """The values listed at ``ref`` ("0.2, 0.0632 and 0.02"), each pointing into results.json."""
+    return _and([num(results, f"{ref}/{i}", "g") for i in range(len(get(results, ref)))])
 
 
 def sweep_observations(results: dict, si: int) -> list[Sentence]:
-    """Where freezing the first k conv layers starts to cost validation loss."""
+    """Which value of the swept setting is best, where seeds diverge, and which values differ
+    significantly from the baseline value."""
     S = f"/sweeps/{si}"
     sw = results["sweeps"][si]
-    pts = sw["points"]
-    out: list[Sentence] = []
+    pts, vary = sw["points"], sw["vary"]
     have = [i for i, p in enumerate(pts) if p["best_val_loss"]["n"]]
     if not have:
-        return [["No run of this sweep has been trained yet."]]
+        return [["No run of this sweep has been trained yet."] if not any(p["n_done"] for p in pts)
+                else ["Every seed of every value diverged before finishing an epoch."]]
     best_i = min(have, key=lambda i: pts[i]["best_val_loss"]["mean"])
-    out.append(["The lowest mean best validation loss, ", *pm(results, f"{S}/points/{best_i}/best_val_loss"),
-                ", comes with k = ", num(results, f"{S}/points/{best_i}/frozen_conv_layers", "int"), " frozen conv layers."])
-    comps = sw["comparisons_to_unfrozen"]
-    k0 = next((i for i, p in enumerate(pts) if p["frozen_conv_layers"] == 0), None)
-    if sw["hurts_from"] is None:
-        if comps:
-            out.append(["No depth is significantly worse than training every layer (k = 0, ",
-                        *pm(results, f"{S}/points/{k0}/best_val_loss"), "): freezing costs nothing measurable here."])
-    else:
-        ci = next(i for i, c in enumerate(comps) if c["frozen_conv_layers"] == sw["hurts_from"])
-        gi = next(i for i, p in enumerate(pts) if p["frozen_conv_layers"] == sw["hurts_from"])
-        c = comps[ci]
-        s = ["Freezing starts to hurt at k = ", num(results, f"{S}/hurts_from", "int"), ": best validation loss ",
-             *pm(results, f"{S}/points/{gi}/best_val_loss"), " against ",
-             *pm(results, f"{S}/points/{k0}/best_val_loss"), " with nothing frozen"]
-        if c["p_value"] is not None:
-            s += [" (", num(results, f"{S}/comparisons_to_unfrozen/{ci}/p_value", "p"), ")."]
+    out: list[Sentence] = [["The lowest mean best validation loss, ", *pm(results, f"{S}/points/{best_i}/best_val_loss"),
+                            ", comes with ", *_setting(vary, num(results, f"{S}/points/{best_i}/value", "g")), "."]]
+    if sw["all_diverged"] or sw["some_diverged"]:
+        s: Sentence = []
+        if sw["all_diverged"]:
+            s += ["Every seed diverges at ", SETTING_WORDS[vary], " ", *_values(results, f"{S}/all_diverged")]
+        if sw["some_diverged"]:
+            s += ["; some seeds diverge at " if s else "Some seeds diverge at " + SETTING_WORDS[vary] + " ",
+                  *_values(results, f"{S}/some_diverged")]
+        out.append(s + ["; at the other values no seed diverges."])
+    base_i = next(i for i, p in enumerate(pts) if p["value"] == sw["baseline"])
+    comps = sw["comparisons_to_baseline"]
+    words = {"higher": [], "lower": []}
+    for ci, c in enumerate(comps):
+        d = direction(c)
+        if d is not None:
+            words[d].append(num(results, f"{S}/comparisons_to_baseline/{ci}/value", "g"))
+    if comps:
+        s = ["Compared with ", *_setting(vary, num(results, f"{S}/baseline", "g")), " (",
+             *_stats_words(results, f"{S}/points/{base_i}/best_val_loss"), "), the best validation loss is "]
+        if not words["higher"] and not words["lower"]:
+            s += ["within seed noise at every other value."]
         else:
-            s += ["."]
+            parts = [[f"significantly {d} at ", *_and(words[d])] for d in ("higher", "lower") if words[d]]
+            s += [*parts[0], *([" and "] + parts[1] if len(parts) > 1 else []),
+                  " (a diverged seed counts as the higher loss); the other values are within seed noise."]
         out.append(s)
     if sw["reference"] is not None:
-        out.append(["For reference, the scratch CNN at its better learning rate reaches ",
-                    *pm(results, f"{S}/reference/best_val_loss"), "."])
+        ref = group_by_name(results, sw["reference"]["group"])
+        out.append([f"For reference, {ref['title']} at learning rate ", num(results, f"{S}/reference/lr", "g"),
+                    " reaches ", *pm(results, f"{S}/reference/best_val_loss"), "."])
     return out
 
 
@@ -232,8 +327,12 @@ def _compare_evidence(results: dict, ci: int) -> Sentence:
     cmp_ = c["comparison"]
     s = [f"{METRIC_WORDS[c['metric']]}: {cmp_['a']} ", *_stats_words(results, f"{C}/a_stats"), f" vs {cmp_['b']} ",
          *_stats_words(results, f"{C}/b_stats")]
+    if cmp_["verdict"] == "both_collapsed":
+        return s + [". Both collapsed in every seed: their outputs no longer depend on the input, so the claim "
+                    "cannot be judged by them."]
     if cmp_["p_value"] is not None:
-        return s + [" (", num(results, f"{C}/comparison/p_value", "p"), ")."]
+        more = uncertainty_words(results, f"{C}/comparison")
+        return s + [" (", num(results, f"{C}/comparison/p_value", "p"), *(["; ", *more] if more else []), ")."]
     if cmp_["verdict"] == "single_seed":
         return s + [" (single seed, no noise estimate)."]
     return s + ["."]
@@ -249,7 +348,17 @@ def _rank_evidence(results: dict, ci: int) -> Sentence:
     return lead + [f"it is significantly {'lower' if best else 'higher'} than ",
                    num(results, f"{C}/n_beaten", "int"), f" of {len(c['comparisons'])} others and significantly "
                    f"{'higher' if best else 'lower'} than ", num(results, f"{C}/n_beating", "int"),
-                   " (a diverged run counts as the higher loss)."]
+                   " (a diverged run counts as the higher loss).", *_deciding_words(results, ci)]
+
+
+def _deciding_words(results: dict, ci: int) -> Sentence:
+    d = results["claims"][ci].get("deciding") or {}
+    more = uncertainty_words(results, f"/claims/{ci}/deciding") if d else []
+    if not more:
+        return []
+    return [f" The least clear comparison, {d['a']} against {d['b']}: difference ",
+            num(results, f"/claims/{ci}/deciding/difference"), " (", num(results, f"/claims/{ci}/deciding/p_value", "p"),
+            "; ", *more, ")."]
 
 
 def _lr_evidence(results: dict, ci: int) -> Sentence:
@@ -258,7 +367,7 @@ def _lr_evidence(results: dict, ci: int) -> Sentence:
             METRIC_WORDS[results["claims"][ci]["metric"]], " than lr ", num(results, f"{C}/worse", "g"),
             " in ", num(results, f"{C}/n_better", "int"), " of ", num(results, f"{C}/n", "int"),
             " variants (a diverged run counts as worse) and a significantly higher one in ",
-            num(results, f"{C}/n_worse", "int"), "."]
+            num(results, f"{C}/n_worse", "int"), ".", *_deciding_words(results, ci)]
 
 
 def _flag_evidence(results: dict, ci: int) -> Sentence:
@@ -267,10 +376,16 @@ def _flag_evidence(results: dict, ci: int) -> Sentence:
     if c["n"] == 0:
         return [f"Every seed of {c['group']} diverged before finishing an epoch: there is no curve to judge."]
     if c["kind"] == "plateaus_by":
-        return [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"),
-                f" seeds of {c['group']} level off by epoch ", num(results, f"{C}/epoch", "int"), "."]
-    return [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"),
-            f" seeds of {c['group']} with a finished epoch {CLAIM_KINDS[c['kind']].words}."]
+        s = [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"),
+             f" seeds of {c['group']} level off by epoch ", num(results, f"{C}/epoch", "int"), "."]
+    else:
+        s = [num(results, f"{C}/count", "int"), " of ", num(results, f"{C}/n", "int"),
+             f" seeds of {c['group']} with a finished epoch {CLAIM_KINDS[c['kind']].words}."]
+    more = uncertainty_words(results, f"{C}/margin")
+    if more:
+        s += [f" The margin ({c['margin']['measures']}, positive when it holds) is ",
+              *pm(results, f"{C}/margin"), ": ", *more, "."]
+    return s
 
 
 def claim_evidence(results: dict, ci: int) -> Sentence:

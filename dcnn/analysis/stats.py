@@ -5,6 +5,7 @@ import math
 from typing import Any, Iterable, Optional, Sequence
 
 from ..vocabulary import METRICS
+from .uncertainty import two_groups
 
 def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
     """mean, std (n−1), min, max over the seeds that have a value; ``values`` keeps every seed."""
@@ -37,11 +38,15 @@ def welch(a: Sequence[float], b: Sequence[float]) -> tuple[Optional[float], floa
     return (p if math.isfinite(p) else None), diff, se
 
 
-def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha: float = 0.05) -> dict:
+def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha: float = 0.05,
+            uncertainty: bool = True) -> dict:
     """Compare group ``a`` with group ``b`` on ``metric`` across seeds.
 
     verdict: lower | higher (significant at ``alpha``), within_noise, single_seed, identical,
-    a_diverged | b_diverged | both_diverged (no value to compare on one side), not_run.
+    a_diverged | b_diverged | both_diverged (no value to compare on one side), both_collapsed (every
+    seed of both sides ended with outputs that do not depend on the input: the difference cannot
+    speak to the setting), not_run. With two or more values on each side it also states its
+    uncertainty (uncertainty.two_groups: interval, Hedges' g, detectable difference, needed seeds).
     """
     ga, gb = group_by_name(results, a), group_by_name(results, b)
     av = [v for v in ga["metrics"][metric]["values"] if v is not None]
@@ -57,7 +62,9 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
         return out
     p, diff, se = welch(av, bv)
     out.update(difference=diff, difference_se=se, p_value=p)
-    if len(av) < 2 or len(bv) < 2:
+    if ga["n_collapsed"] == len(av) and gb["n_collapsed"] == len(bv):
+        out["verdict"] = "both_collapsed"
+    elif len(av) < 2 or len(bv) < 2:
         out["verdict"] = "single_seed"
     elif p is None:
         out["verdict"] = "identical" if diff == 0 else ("lower" if diff < 0 else "higher")
@@ -65,6 +72,8 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
         out["verdict"] = "lower" if diff < 0 else "higher"
     else:
         out["verdict"] = "within_noise"
+    if uncertainty:
+        out.update(two_groups(av, bv, alpha, significant=out["verdict"] in ("lower", "higher")))
     return out
 
 
@@ -91,6 +100,7 @@ def summarise_group(runs: Sequence[dict]) -> dict[str, Any]:
         "n_overfit": sum(bool(r["metrics"]["overfits"]) for r in have),
         "n_upturn": sum(r["metrics"]["upturn_epoch"] is not None for r in have),
         "n_plateaued": sum(r["metrics"]["plateau_epoch"] is not None for r in have),
+        "n_collapsed": sum(bool(r["metrics"].get("collapsed")) for r in have),
         "metrics": metrics,
     }
 

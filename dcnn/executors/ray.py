@@ -33,6 +33,15 @@ class MissingExtra(ValueError):
     """An optional dependency is not installed: bad input (exit 2), with the command that installs it."""
 
 
+def require_ray():
+    """The ray module, or the one-line bad-input error naming the command that installs it."""
+    try:
+        import ray
+    except ImportError:
+        raise MissingExtra("--executor ray needs Ray, an optional extra: pip install 'dcnn[ray]'") from None
+    return ray
+
+
 class CheckpointKeeper:
     """A Ray actor on the driver's node: reads and writes checkpoints in the driver's build directory
     for tasks on any node, and tells them when the user asked to stop."""
@@ -95,10 +104,7 @@ class RayExecutor(Executor):
 
     def __init__(self, store: Store, data: StudyData, device: torch.device, address: Optional[str], profile: Any,
                  stop: threading.Event, force: set[str]):
-        try:
-            import ray
-        except ImportError:
-            raise MissingExtra("--executor ray needs Ray, an optional extra: pip install 'dcnn[ray]'") from None
+        ray = require_ray()
         self.ray, self.store, self.force = ray, store, force
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"address": address} if address else {}
@@ -127,7 +133,7 @@ class RayExecutor(Executor):
 
     def _backbone_ref(self, job: Job) -> Any:
         if job.backbone is None or job.backbone.source != "own":
-            return None  # ImageNet weights are loaded by the task, from its node's torch hub cache
+            return None  # torchvision's weights are loaded by the task, from its node's torch hub cache
         name = job.backbone.name
         if name not in self.backbones:
             self.backbones[name] = self.ray.put(load_backbone(job.backbone, self.store))

@@ -1,12 +1,14 @@
 """results → figures + sentences → HTML (Jinja2) → PDF (WeasyPrint). Renders from the cache only.
 
 One module-level Jinja environment with its filters and tests registered once; the template
-receives the context of report_context.py and computes nothing. Render functions return strings;
+receives the context of outline.py (parts, blocks and pieces) and computes nothing. Render functions return strings;
 files are written only in ``write_report``.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import logging
 from pathlib import Path
@@ -14,14 +16,14 @@ from typing import Optional
 
 import jinja2
 
-from . import analysis, faults
-from .config import Study
-from .report_context import build_context
-from .store import atomic_write
-from .vocabulary import verdict_words
+from .. import analysis, faults
+from ..config import Study
+from ..store import atomic_write
+from ..vocabulary import verdict_words
+from .outline import all_figures, build_context
 
 log = logging.getLogger("dcnn")
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"   # package data (pyproject.toml)
 
 
 ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
@@ -34,10 +36,25 @@ ENV.filters["pm"] = analysis.pm                               # results | pm(ref
 ENV.filters["verdict_words"] = verdict_words                  # verdict | verdict_words(a, b)
 
 
+def render(context: dict) -> str:
+    """The report's HTML from its context (outline.build_context)."""
+    css = (TEMPLATES / "report.css").read_text()
+    script = (TEMPLATES / "report.js").read_text()
+    return ENV.get_template("report.html.j2").render(css=css, script=script, **context)
+
+
 def render_html(study: Study, results: dict, fig_cache: Optional[Path] = None) -> str:
     """The whole report as one self-contained HTML string (figures embedded, nothing from the network)."""
-    css = (TEMPLATES / "report.css").read_text()
-    return ENV.get_template("report.html.j2").render(css=css, **build_context(study, results, fig_cache))
+    return render(build_context(study, results, fig_cache))
+
+
+def csv_text(rows: list[dict]) -> str:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
 
 
 def render_pdf(html: str) -> bytes:
@@ -51,7 +68,7 @@ def render_pdf(html: str) -> bytes:
 
 def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> list[Path]:
     """results.json, report.html and (unless ``pdf`` is False) report.pdf under ``build``; returns the paths."""
-    from .results import collect
+    from ..results import collect
 
     build = Path(build)
     results = collect(study, build, data_dir=data_dir)
@@ -64,8 +81,12 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
     paths = [build / "results.json", build / "report.html"]
     faults.hit("report.write")
     atomic_write(paths[0], json.dumps(results, indent=1, allow_nan=False).encode())
-    html = render_html(study, results, build / "figures")
+    context = build_context(study, results, build / "figures")
+    html = render(context)
     atomic_write(paths[1], html.encode())
+    for fig in all_figures(context["parts"]):   # the numbers behind every figure, linked from the HTML
+        if fig.table:
+            atomic_write(build / fig.csv, csv_text(fig.table).encode(), fsync=False)
     if pdf:
         paths.append(build / "report.pdf")
         # The PDF is a pure function of the HTML: an unchanged report is not typeset again.

@@ -1,0 +1,141 @@
+"""What dcnn writes in the report besides the figures: the introduction's generated paragraphs, the
+learning-rate comparison, the rankings, the claims, the project information and the summary.
+Every piece is true of any study; the study's own words come from its file."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from .. import analysis
+from ..config import Study
+
+if TYPE_CHECKING:
+    from .outline import Outline
+
+# Rankings: the variants of one configuration that differ from it in one setting only.
+RANKED_SETTINGS = {"freeze": "Freezing strategies", "batch_size": "Batch sizes", "dropout": "Dropout rates",
+                   "augment": "With and without augmentation", "normalise": "Normalisations", "model": "Models",
+                   "optimizer": "Optimizers", "momentum": "Momentum values", "epochs": "Training lengths",
+                   "pretrained": "Pretrained or not"}
+
+
+def _descendants(study: Study, base: str) -> list[str]:
+    """Every variant that extends ``base``, directly or through others."""
+    out, frontier = [], [base]
+    while frontier:
+        children = [n for n, v in study.file.variants.items() if v.extends in frontier]
+        out += children
+        frontier = children
+    return out
+
+
+def rankings(study: Study, r: dict) -> list[dict]:
+    """At each learning rate, for each configuration and each setting: the configuration and every
+    variant built on it that differs from it in that setting alone, ranked by mean best validation
+    loss (when there are at least three)."""
+    groups = {(g["variant"], g["lr"]): gi for gi, g in enumerate(r["groups"]) if g["sweep"] is None}
+    lrs = sorted({lr for _, lr in groups}, reverse=True)
+    mean = lambda gi: r["groups"][gi]["metrics"]["best_val_loss"]["mean"]  # noqa: E731
+    out = []
+    for key, heading in RANKED_SETTINGS.items():
+        for lr in lrs:
+            families = []
+            for base in study.file.variants:
+                if (base, lr) not in groups:
+                    continue
+                b = r["groups"][groups[(base, lr)]]["settings"]
+                families.append([groups[(base, lr)]] + [
+                    groups[(v, lr)] for v in _descendants(study, base) if (v, lr) in groups
+                    and {k for k, val in r["groups"][groups[(v, lr)]]["settings"].items() if b[k] != val} == {key}])
+            for family in families:   # the largest families only (not bs2's inside train-all's)
+                if len(family) >= 3 and not any(set(family) < set(other) for other in families):
+                    out.append({"heading": f"{heading} at learning rate {lr:g}", "setting": key, "lr": lr,
+                                "base": r["groups"][family[0]]["variant"],
+                                "groups": sorted(family, key=lambda gi: (mean(gi) is None, mean(gi) or 0.0))})
+    return out
+
+
+def introduction(o: "Outline", number: str) -> dict:
+    """The task and the method, in the words every study shares."""
+    r = o.r
+    seeds = sorted({g["n_seeds"] for g in r["groups"] if g["sweep"] is None})
+    data = ["The task is ", r["study"]["data"]["target"]["name"], ": ",
+            analysis.num(r, "/study/data/target/train_images", "int"), " training and ",
+            analysis.num(r, "/study/data/target/val_images", "int"), " validation images of ",
+            analysis.num(r, "/study/data/target/image_size", "int"), "×",
+            analysis.num(r, "/study/data/target/image_size", "int"), " pixels in ",
+            str(len(r["study"]["data"]["target"]["classes"])), " classes, so a uniform guess has a cross-entropy of ln ",
+            str(len(r["study"]["data"]["target"]["classes"])), " ≈ "]
+    data += [analysis.num(r, "/runs/0/metrics/chance_loss"), "; every loss figure shows that level as a dotted line."] \
+        if r["runs"] else ["its logarithm."]
+    project = o.place.get("project", "")
+    if seeds and max(seeds) > 1:
+        how_many = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
+        method = [f"Every setting is trained with {how_many} seeds; figures show each seed faintly with the mean and its range, numbers are given as mean ± "
+                  "standard deviation over seeds, and every comparison states Welch's t-test: a difference is called "
+                  "lower or higher only when p < ", analysis.num(r, "/study/analysis/alpha", "g"),
+                  ", otherwise it is within seed noise."]
+    else:
+        method = ["Every setting is trained once (one seed), so no difference can be told from seed noise."]
+    method += [f" All text under the figures is generated from the metrics defined in §{project}.3; "
+               "nothing is written by hand."]
+    return {"sentences": [data, method]}
+
+
+def learning_rates(o: "Outline", number: str) -> dict:
+    r = o.r
+    rows = []
+    for gi, g in enumerate(r["groups"]):
+        for ci in g.get("lr_comparisons", []):
+            c = r["comparisons"][ci]
+            hi = analysis.group_by_name(r, c["b"])
+            rows.append({"title": g["title"], "group": g["group"], "low": gi, "high": analysis.group_index(r, c["b"]),
+                         "low_lr": g["lr"], "high_lr": hi["lr"], "comparison": ci, "verdict": c["verdict"]})
+    L = "/learning_rates"
+    summary = ["Each configuration trained at two learning rates is compared on its best validation loss. The lower "
+               "rate gives a significantly lower loss in ", analysis.num(r, f"{L}/n_lower", "int"), " of ",
+               analysis.num(r, f"{L}/n", "int"), " comparisons (a run that diverged counts as worse), a significantly "
+               "higher one in ", analysis.num(r, f"{L}/n_higher", "int"), ", and no significant difference in ",
+               analysis.num(r, f"{L}/n_undecided", "int"), "."]
+    high = [" At the higher rate, ", analysis.num(r, f"{L}/n_high_diverged", "int"),
+            " of them diverged in every seed and ", analysis.num(r, f"{L}/n_high_never_learned", "int"),
+            " never learned (their best validation loss stayed above 90 % of chance)."]
+    return {"rows": rows, "sentences": [summary + high]}
+
+
+def claims(o: "Outline", number: str) -> dict:
+    paper = o.r["study"]["paper"]
+    whose = f"The statements of {paper}" if paper else "The study's claims"
+    return {"whose": whose, "sequential": o.r["study"]["analysis"].get("max_seeds") is not None}
+
+
+def project(o: "Outline", number: str) -> dict:
+    r, study = o.r, o.study
+    envs = [run.get("env") or {} for run in r["runs"] if run.get("env")]
+    versions = sorted({(e.get("python"), e.get("torch"), e.get("torchvision")) for e in envs})
+    devices = sorted({e.get("device", "?") if e.get("device_name") in (None, "", e.get("device"))
+                      else f"{e['device']} ({e['device_name']})" for e in envs})
+    return {"number": number, "versions": versions, "devices": devices, "commands": reproduce(study, r),
+            "pretraining": r["study"]["pretraining"]}
+
+
+def reproduce(study: Study, r: dict) -> list[str]:
+    """The commands that rebuild this study: its file, profile and data."""
+    file, profile, data = r["study"]["file"], r["study"]["profile"], r["study"]["data_dir"]
+    make = [f"STUDY={file}"] if file != "study.yaml" else []
+    make += [f"PROFILE={profile}"] if profile != "demo" else []
+    make += [f"DATA={data}"] if data else []
+    first = next(iter(study.file.variants), None)
+    cli = f"python -m dcnn report --run-missing --study {file} --profile {profile}" + (f" --data {data}" if data else "")
+    lines = [" ".join(["make report", *make]).ljust(44) + "# set up, train what is missing, write the report"]
+    if first:
+        lines.append(" ".join([f"make run VARIANT={first}", *make]).ljust(44) + "# one variant, all its learning rates and seeds")
+    return lines + [cli]
+
+
+def summary(o: "Outline", number: str) -> dict:
+    return {}
+
+
+PIECES: dict[str, Callable[["Outline", str], Any]] = {
+    "introduction": introduction, "learning_rates": learning_rates, "claims": claims, "project": project,
+    "summary": summary}

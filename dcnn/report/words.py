@@ -1,0 +1,89 @@
+"""A configuration in words: which model it trains and how, and how it differs from the
+configuration it builds on. Every number in these sentences points into results.json."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import analysis
+from ..presets import AUGMENT_PRESETS
+
+
+def seeds_text(seeds: list[int]) -> str:
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return f"{len(seeds)} seeds ({seeds[0]}–{seeds[-1]})"
+
+
+def with_params(r: dict, g: dict, sentence: list, joint: str) -> list:
+    """The sentence, ending with how many of the model's parameters train (when a run is done)."""
+    ri = g["runs"][0] if g["runs"] else None
+    if ri is None or r["runs"][ri].get("trainable_params") is None:
+        return sentence + ["."]
+    return sentence + [joint, analysis.num(r, f"/runs/{ri}/trainable_params", "count"), " of ",
+                       analysis.num(r, f"/runs/{ri}/total_params", "count"), " parameters train."]
+
+
+def _origin(st: dict, pretraining: dict, where: str) -> str:
+    if not st["pretrained"]:
+        return "from random initialisation"
+    if pretraining["kind"] == "torchvision":
+        b = next((b for b in pretraining["backbones"] if b["arch"] == st["arch"]), None)
+        return f"pretrained on ImageNet (torchvision's {b['weights'] if b else ''} weights)"
+    return f"pretrained by this study on {pretraining.get('source_task')} (see {where})"
+
+
+def model_words(st: dict, pretraining: dict, where: str, batchnorm: bool) -> str:
+    """"VGG16 in torchvision's layout with every channel width divided by 8, pretrained ..."."""
+    if st["arch"] == "scratch_cnn":
+        return ("The small CNN (three conv blocks and two linear layers) from random initialisation, trained on "
+                f"the {'normalised' if st['normalise'] != 'none' else 'raw'} training images")
+    if st["arch"] == "vgg16":
+        width = f" with every channel width divided by {st['width_divisor']}" if st["width_divisor"] > 1 else ""
+        name = f"VGG16 in torchvision's layout{width}"
+    else:
+        name = f"torchvision's {st['arch']}"
+    frozen = ", ".join(st["freeze"]) if st["freeze"] else "nothing"
+    bn = " (their BatchNorm statistics stay frozen too)" if st["freeze"] and batchnorm else ""
+    return (f"{name}, {_origin(st, pretraining, where)}, with a new output layer for the target classes; "
+            f"{frozen} frozen{bn}")
+
+
+def _change(key: str, value: Any, augment_preset: str) -> str:
+    if key == "augment":
+        return (f"random transformations of every training image ({AUGMENT_PRESETS[augment_preset].describe()}), "
+                "drawn anew each epoch") if value else "no random transformations"
+    if key == "normalise":
+        return {"train": "per-channel normalisation with the mean and standard deviation of the training split",
+                "backbone": "the backbone's input normalisation", "none": "no input normalisation"}[value]
+    if key == "dropout":
+        return f"dropout with p = {value:g} before the output layer"
+    if key == "freeze":
+        return f"{', '.join(value) if value else 'nothing'} frozen"
+    if key == "pretrained":
+        return "pretrained weights" if value else "random initialisation instead of pretrained weights"
+    if key == "momentum":
+        return f"SGD momentum {value:g}"
+    if key == "epochs":
+        return f"{value} epochs"
+    if key in ("batch_size", "model", "optimizer"):
+        return f"{key.replace('_', ' ')} {value}"
+    return f"{key} = {value}"
+
+
+def describe(r: dict, g: dict, base_variant: str | None, augment_preset: str, where: str) -> list:
+    """The sentence under a configuration's heading: the model, or what differs from ``base_variant``
+    (the variant it extends)."""
+    batchnorm = any((r["runs"][i].get("frozen_batchnorms") or 0) > 0 for i in g["runs"])
+    if base_variant is None:
+        return with_params(r, g, [model_words(g["settings"], r["study"]["pretraining"], where, batchnorm)], "; ")
+    base = next((h for h in r["groups"] if h["variant"] == base_variant and h["lr"] == g["lr"]), None)
+    words = [_change(k, v, augment_preset) for k, v in g["changes"].items()]
+    where_base = "§" + base["section"] if base else base_variant
+    lead = f"The same as {where_base} ({base_variant})" + (", with " + "; ".join(words) if words else "")
+    return with_params(r, g, [lead], ": ")
+
+
+def detail(g: dict, seeds: list[int]) -> str:
+    st = g["settings"]
+    opt = f"SGD (momentum {st['momentum']:g})" if st["optimizer"] == "sgd" else st["optimizer"]
+    return f"Learning rate {g['lr']:g} · batch size {st['batch_size']} · {opt} · {st['epochs']} epochs · {seeds_text(seeds)}."
