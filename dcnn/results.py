@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import analysis
-from .config import RunSpec, Study, group_name
+from .config import RunSpec, Study
 from .datacache import StudyData, load_study_data
 from .plan import Job, code_version, model_label, plan
 from .store import Store
@@ -124,6 +124,9 @@ def _add_claims(results: dict, study: Study) -> None:
                 lambda extra, a: analysis.evaluate_claim(analysis.at_look(results, extra, n0), check, a, an.similar_margin),
                 looks, available, an.alpha)
             entry["seeds"] = {g: n0[g] + entry["look"] - 1 for g in groups}
+            # No look is left either when a group it rests on has reached max_seeds.
+            entry["final"] = entry["final"] or any(analysis.group_by_name(results, g)["n_seeds"] >= an.max_seeds
+                                                   for g in groups)
         results["claims"].append({"section": claim.section, "says": claim.says, "check": check, **entry})
 
 

@@ -12,8 +12,8 @@ these functions and nothing else. Nothing here needs a model or torch.
 from .claims import claim_groups, evaluate_claim, sweep_summary
 from .metrics import LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
 from .numbers import Num, Sentence, format_number, get, num
-from .sentences import (claim_evidence, comparison_sentence, group_observations, pm, run_observations,
-                        sweep_observations)
+from .evidence import claim_evidence
+from .sentences import comparison_sentence, group_observations, pm, run_observations, sweep_observations
 from .sequential import at_look, planned_looks, sequential_verdict
 from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group, welch
 

@@ -20,8 +20,10 @@ FLAGS: dict[str, Callable[[dict, dict], bool]] = {   # kind → (run metrics, ch
 # ... and the per-seed margin behind each flag, positive when the flag holds: its uncertainty is
 # stated as that of a mean margin (uncertainty.one_group). run → (margin, what it measures)
 MARGINS: dict[str, Callable[[dict, dict], tuple[float, str]]] = {
-    "overfits": lambda r, check: (r["metrics"]["final_rise"] - RISE_TOL * abs(r["metrics"]["best_val_loss"]),
-                                  "the final rise above the best validation loss, minus 10 % of it"),
+    "overfits": lambda r, check: (min(r["metrics"]["final_rise"] - RISE_TOL * abs(r["metrics"]["best_val_loss"]),
+                                      r["metrics"]["overfit_gap"]),
+                                  "the smaller of the final rise above the best validation loss less 10 % of it, "
+                                  "and the final gap"),
     "never_learns": lambda r, check: (r["metrics"]["best_val_loss"] - LEARNED_FRACTION * r["metrics"]["chance_loss"],
                                       "the best validation loss minus 90 % of chance"),
     "learns": lambda r, check: (LEARNED_FRACTION * r["metrics"]["chance_loss"] - r["metrics"]["best_val_loss"],

@@ -12,7 +12,7 @@ from typing import Optional
 from .. import analysis, figures
 from ..config import Study
 from ..vocabulary import SETTING_WORDS
-from . import words
+from .words import describe, detail
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Builder:
         if len(labels) > 1:   # one figure per seed, as the paper's Figures 1-4
             for ri, label in zip(g["runs"], labels):
                 run = self.r["runs"][ri]
-                block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", words.detail(g, [run["seed"]]),
+                block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", detail(g, [run["seed"]]),
                                          self.loss_fig([run], part), analysis.run_observations(self.r, ri), g["group"],
                                          figures.loss_table([run])))
             block.after = analysis.group_observations(self.r, gi)
@@ -111,7 +111,7 @@ class Builder:
             tol = self.r["study"]["analysis"]["plateau_tol"]
             svg = self.loss_fig(runs, part, analysis.plateau_epoch(mean_val, tol) if mean_val else None)
         block.figures.append(Fig(labels[0] if labels else None, g["title"],
-                                 words.detail(g, [r["seed"] for r in runs]), svg, obs, g["group"],
+                                 detail(g, [r["seed"] for r in runs]), svg, obs, g["group"],
                                  figures.loss_table(runs)))
 
     def group_block(self, gi: int) -> Block:
@@ -123,7 +123,7 @@ class Builder:
         block = Block(g["section"], heading, min(len(g["section"].split(".")) + 1, 4), f"s{g['section']}",
                       group=g["group"])
         v = self.study.file.variants.get(g["variant"])
-        block.intro = [words.describe(self.r, g, v.extends if v else None, self.study.profile.augment, self.where)]
+        block.intro = [describe(self.r, g, v.extends if v else None, self.study.profile.augment, self.where)]
         self._figures(gi, block)
         pairs = ([(g["comparison"], g["compare_to"])] if g.get("comparison") is not None else []) \
             + list(zip(g["also_comparisons"], g["also_compare_to"]))

@@ -3,13 +3,14 @@ learning-rate comparison, the rankings, the claims, the project information and 
 Every piece is true of any study; the study's own words come from its file."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from .. import analysis
 from ..config import Study
 
-if TYPE_CHECKING:
-    from .outline import Outline
+# Each piece is a function of the report's outline (outline.Outline: its study, results and the
+# numbers it gave the parts) and of the number of the part it goes in.
+Outline = Any
 
 # Rankings: the variants of one configuration that differ from it in one setting only.
 RANKED_SETTINGS = {"freeze": "Freezing strategies", "batch_size": "Batch sizes", "dropout": "Dropout rates",
@@ -54,7 +55,7 @@ def rankings(study: Study, r: dict) -> list[dict]:
     return out
 
 
-def introduction(o: "Outline", number: str) -> dict:
+def introduction(o: Outline, number: str) -> dict:
     """The task and the method, in the words every study shares."""
     r = o.r
     seeds = sorted({g["n_seeds"] for g in r["groups"] if g["sweep"] is None})
@@ -81,7 +82,7 @@ def introduction(o: "Outline", number: str) -> dict:
     return {"sentences": [data, method]}
 
 
-def learning_rates(o: "Outline", number: str) -> dict:
+def learning_rates(o: Outline, number: str) -> dict:
     r = o.r
     rows = []
     for gi, g in enumerate(r["groups"]):
@@ -102,13 +103,13 @@ def learning_rates(o: "Outline", number: str) -> dict:
     return {"rows": rows, "sentences": [summary + high]}
 
 
-def claims(o: "Outline", number: str) -> dict:
+def claims(o: Outline, number: str) -> dict:
     paper = o.r["study"]["paper"]
     whose = f"The statements of {paper}" if paper else "The study's claims"
     return {"whose": whose, "sequential": o.r["study"]["analysis"].get("max_seeds") is not None}
 
 
-def project(o: "Outline", number: str) -> dict:
+def project(o: Outline, number: str) -> dict:
     r, study = o.r, o.study
     envs = [run.get("env") or {} for run in r["runs"] if run.get("env")]
     versions = sorted({(e.get("python"), e.get("torch"), e.get("torchvision")) for e in envs})
@@ -132,10 +133,10 @@ def reproduce(study: Study, r: dict) -> list[str]:
     return lines + [cli]
 
 
-def summary(o: "Outline", number: str) -> dict:
+def summary(o: Outline, number: str) -> dict:
     return {}
 
 
-PIECES: dict[str, Callable[["Outline", str], Any]] = {
+PIECES: dict[str, Callable[[Outline, str], Any]] = {
     "introduction": introduction, "learning_rates": learning_rates, "claims": claims, "project": project,
     "summary": summary}
