@@ -18,24 +18,25 @@ class Num:
         return format_number(self.value, self.fmt)
 
 
+FORMATS = {
+    "loss": lambda v: f"{v:.3f}",
+    "int": lambda v: str(int(v)),
+    "count": lambda v: f"{int(v):,}",
+    "pct": lambda v: f"{100 * v:.1f} %",
+    "p": lambda v: "p < 0.001" if v < 0.001 else f"p = {v:.3f}",
+    "g": lambda v: f"{v:g}",
+    "s": lambda v: f"{v:.1f}",
+    "d2": lambda v: f"{v:.2f}",
+    "e3": lambda v: f"{v:.3g}",    # three significant digits, in scientific notation when large or small
+}
+
+
 def format_number(value: float | int, fmt: str) -> str:
-    if fmt == "int":
-        return str(int(value))
-    if fmt == "count":
-        return f"{int(value):,}"
-    if fmt == "pct":
-        return f"{100 * value:.1f} %"
-    if fmt == "p":
-        return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
-    if fmt == "g":
-        return f"{value:g}"
-    if fmt == "s":
-        return f"{value:.1f}"
-    if fmt == "d2":
-        return f"{value:.2f}"
-    if fmt == "e3":   # three significant digits, in scientific notation when large or small
-        return f"{value:.3g}"
-    return f"{value:.3f}"
+    """``value`` as the report prints it; an unknown format is a bug in the caller, not a default."""
+    try:
+        return FORMATS[fmt](value)
+    except KeyError:
+        raise ValueError(f"unknown number format {fmt!r}; known: {', '.join(FORMATS)}") from None
 
 
 Sentence = list  # of str and Num

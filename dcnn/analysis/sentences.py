@@ -92,7 +92,8 @@ def collapse_words(results: dict, ri: int) -> Sentence:
     R = f"/runs/{ri}"
     m = results["runs"][ri]["metrics"]
     lead = ["It collapsed in epoch ", num(results, f"{R}/metrics/collapse_epoch", "int"), ": from then on "]
-    if (m.get("final_logit_range") or 0.0) < COLLAPSE_RANGE:
+    spread = m.get("final_logit_range")       # None in histories that recorded only the top share
+    if spread is not None and spread < COLLAPSE_RANGE:
         return lead + ["its outputs no longer depend on the input (each logit varies by ",
                        num(results, f"{R}/metrics/final_logit_range", "e3"),
                        " across the validation images at the end), so it cannot tell the images apart."]

@@ -12,7 +12,6 @@ seeds after that look do not change it.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable, Optional
 
 from ..vocabulary import INCONCLUSIVE
@@ -27,13 +26,10 @@ def planned_looks(n0: int, max_seeds: Optional[int]) -> int:
 def at_look(results: dict, extra: int, n0: dict[str, int]) -> dict:
     """results with every group cut to the seeds it had at a look: its declared ``n0[group]`` seeds
     plus ``extra`` added ones (as the report was when that look was taken)."""
-    out = copy.copy(results)
-    out["groups"] = []
-    for g in results["groups"]:
-        keep = n0.get(g["group"], g["n_seeds"]) + extra
-        runs = g["runs"][:keep]
-        out["groups"].append(dict(g, runs=runs, **summarise_group([results["runs"][i] for i in runs])))
-    return out
+    def cut(g: dict) -> dict:
+        runs = g["runs"][:n0.get(g["group"], g["n_seeds"]) + extra]
+        return dict(g, runs=runs, **summarise_group([results["runs"][i] for i in runs]))
+    return {**results, "groups": [cut(g) for g in results["groups"]]}
 
 
 def sequential_verdict(evaluate: Callable[[int, float], dict], looks: int, available: int,

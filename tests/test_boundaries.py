@@ -1,0 +1,340 @@
+"""The analysis code at its edges: thresholds met exactly, one seed, one collapsed side, options that
+differ from their defaults. Written for the mutants `make mutation` found surviving (MUTATION.md)."""
+import math
+
+import pytest
+from statsmodels.stats.power import TTestPower
+
+from dcnn import analysis as A
+from dcnn.analysis import claims, metrics, numbers, sequential, uncertainty
+from test_claims import HIGH, LOW, hist, results_from
+
+
+def test_aggregate_of_nothing_and_of_one_value():
+    assert A.aggregate([None, None]) == {"mean": None, "std": None, "min": None, "max": None, "n": 0,
+                                         "values": [None, None]}
+    assert A.aggregate([0.4, None]) == {"mean": 0.4, "std": 0.0, "min": 0.4, "max": 0.4, "n": 1,
+                                        "values": [0.4, None]}
+
+
+def test_welch_of_two_groups_without_spread_has_no_p_and_no_error():
+    assert A.welch([0.3, 0.3], [0.5, 0.5]) == (None, pytest.approx(-0.2), 0.0)
+
+
+def test_a_difference_without_spread_still_has_its_direction():
+    one = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.5], [1.0, 0.5]]})
+    assert A.compare(one, "x@0.1", "y@0.1")["verdict"] == "lower"
+    assert A.compare(one, "y@0.1", "x@0.1")["verdict"] == "higher"
+    same = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.3], [1.0, 0.3]]})
+    assert A.compare(same, "x@0.1", "y@0.1")["verdict"] == "identical"
+
+
+def test_a_significantly_higher_group_is_not_told_how_many_seeds_it_needs():
+    r = results_from({"x@0.1": [[1.0, 0.60], [1.0, 0.62], [1.0, 0.59]],
+                      "y@0.1": [[1.0, 0.30], [1.0, 0.32], [1.0, 0.31]]})
+    c = A.compare(r, "x@0.1", "y@0.1")
+    assert c["verdict"] == "higher" and "needed_seeds" not in c and c["mde"] > 0
+    c = A.compare(r, "x@0.1", "y@0.1", uncertainty=False)
+    assert "ci_low" not in c
+
+
+def test_only_both_sides_collapsed_makes_a_comparison_inconclusive():
+    r = results_from({"x@0.1": [[1.0, 0.60], [1.0, 0.62], [1.0, 0.59]],
+                      "y@0.1": [[1.0, 0.30], [1.0, 0.32], [1.0, 0.31]]})
+    r["groups"][0]["n_collapsed"] = 3
+    assert A.compare(r, "x@0.1", "y@0.1")["verdict"] == "higher"
+    r["groups"][1]["n_collapsed"] = 3
+    assert A.compare(r, "x@0.1", "y@0.1")["verdict"] == "both_collapsed"
+
+
+def test_an_unknown_group_is_named_in_the_error():
+    with pytest.raises(KeyError, match="nope"):
+        A.group_by_name(results_from({"x@0.1": [[1.0, 0.3]]}), "nope")
+
+
+def test_collapse_thresholds_are_inclusive_of_the_share_and_exclusive_of_the_range():
+    assert metrics.collapsed_at({"val_logit_range": metrics.COLLAPSE_RANGE / 2})
+    assert not metrics.collapsed_at({"val_logit_range": metrics.COLLAPSE_RANGE})
+    assert metrics.collapsed_at({"val_top_share": metrics.COLLAPSE_SHARE})
+    assert not metrics.collapsed_at({"val_top_share": 0.97})
+    assert not metrics.collapsed_at({})
+
+
+def test_metrics_of_an_empty_history_claim_nothing():
+    m = A.compute_metrics([], 10)
+    assert m["overfits"] is False and m["collapsed"] is False and m["learned"] is False
+
+
+def test_an_upturn_needs_a_rise_of_more_than_ten_percent():
+    assert 0.1 * 10.0 == 1.0                                                     # exact in binary
+    assert A.compute_metrics(hist([20.0, 10.0, 11.0]), 5)["upturn_epoch"] is None    # exactly 10 %
+    assert A.compute_metrics(hist([20.0, 10.0, 11.5]), 5)["upturn_epoch"] == 3
+
+
+def test_overfitting_needs_a_positive_gap():
+    h = [{"epoch": e + 1, "train_loss": v, "val_loss": v, "val_acc": 0.5} for e, v in enumerate([1.0, 0.5, 0.7])]
+    m = A.compute_metrics(h, 5)
+    assert m["upturn_epoch"] == 3 and m["overfit_gap"] == 0 and m["overfits"] is False
+
+
+def test_the_plateau_tolerance_is_relative_and_the_floor_inclusive():
+    assert metrics.plateau_epoch([2.0, 1.0, 0.95], tol=0.05) == 2       # 0.95 is the floor exactly
+    assert metrics.plateau_epoch([2.0, 1.0, 0.94], tol=0.05) is None
+    assert metrics.plateau_epoch([4.0, 2.0, 1.9], tol=0.05) == 2        # tol · |best| = 0.1, not tol / |best|
+    assert A.compute_metrics(hist([2.0, 1.0, 0.95]), 5, tol=0.05)["plateau_epoch"] == 2
+
+
+def test_the_last_epochs_gain_is_relative_to_the_best_before_it():
+    run = {"history": hist([2.0, 1.0, 1.5, 0.5]), "plateau_tol": 0.05}
+    assert claims._last_gain(run) == pytest.approx((1.0 - 0.5) / 1.0 - 0.05)
+    run = {"history": hist([1.0, 2.0])}
+    assert claims._last_gain(run) == pytest.approx(-1.0 - 0.01)
+    assert claims._last_gain({"history": hist([1.0])}) == 0.0
+
+
+def test_a_flag_claim_uses_the_studys_plateau_tolerance():
+    # Each seed's last epoch gains 4 % on its best before: still learning at tol 0.01, not at tol 0.05.
+    r = results_from({"x@0.1": [[1.0, 0.5, 0.48], [1.0, 0.5, 0.48], [1.0, 0.5, 0.48]]})
+    check = {"still_improving": "x@0.1"}
+    r["study"]["analysis"]["plateau_tol"] = 0.01
+    loose = A.evaluate_claim(r, check, alpha=0.05, margin=0.1)
+    r["study"]["analysis"]["plateau_tol"] = 0.05
+    tight = A.evaluate_claim(r, check, alpha=0.05, margin=0.1)
+    assert loose["margin"]["mean"] == pytest.approx(0.03) and tight["margin"]["mean"] == pytest.approx(-0.01)
+
+
+def test_a_seed_needs_at_least_a_test_with_two_values():
+    u = uncertainty.one_group([0.1, 0.3], alpha=0.05, significant=False)
+    d_min = TTestPower().solve_power(effect_size=None, nobs=2, alpha=0.05, power=uncertainty.POWER)
+    assert u["mde"] == pytest.approx(d_min * math.sqrt(0.02)) and u["confidence"] == 0.95
+    assert u["needed_practical"] is True and u["needed_seeds"] >= 2
+    assert uncertainty.one_group([0.1], alpha=0.05, significant=False) == {}
+
+
+def test_needed_seeds_of_no_difference_or_an_infinite_one():
+    power = TTestPower()
+    assert uncertainty._needed(power, 0.0, 0.05) == (None, False)
+    assert uncertainty._needed(power, math.inf, 0.05) == (None, False)
+    assert uncertainty._needed(power, 1.0, 0.05)[0] > 2          # d = 1 is not 'no difference'
+    assert uncertainty._needed(power, 1e-3, 0.05) == (None, False)   # millions of seeds: not practical
+
+
+def test_two_groups_with_spread_on_one_side_only():
+    u = uncertainty.two_groups([0.3, 0.3, 0.3], [0.5, 0.6, 0.4], alpha=0.05, significant=False)
+    assert u["ci_low"] < -0.2 < u["ci_high"] and u["needed_seeds"] is not None
+
+
+def test_number_formats():
+    assert numbers.format_number(12345, "count") == "12,345"
+    assert numbers.format_number(12.34, "s") == "12.3"
+    assert numbers.format_number(0.001, "p") == "p = 0.001"
+    assert numbers.format_number(0.0009, "p") == "p < 0.001"
+    assert numbers.get({"a": {"b": [1, 2]}}, "/a/b/1/") == 2
+
+
+def test_a_look_keeps_every_other_field_of_a_group():
+    r = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.4], [1.0, 0.5]]})
+    at = sequential.at_look(r, 0, {})
+    assert at["groups"][0]["runs"] == [0, 1, 2] and at["groups"][0]["variant"] == "x"
+    at = sequential.at_look(r, 0, {"x@0.1": 2})
+    assert at["groups"][0]["runs"] == [0, 1] and at["groups"][0]["lr"] == 0.1
+
+
+def test_an_undecided_claim_names_its_looks():
+    v = sequential.sequential_verdict(lambda extra, alpha: {"verdict": "inconclusive"}, 2, 0, 0.05)
+    assert v == {"verdict": "inconclusive", "look": 1, "looks": 2, "alpha_per_look": 0.025, "final": False}
+
+
+def test_sentences_for_the_rarer_cases():
+    from test_sentences import STEPS, one, results, run, seeds, text
+
+    r = results({"x@0.1": [dict(run(status="failed"), error=None)]})
+    assert text(A.run_observations(r, 0)) == ["This run failed: unknown error."]
+    minus = dict(STEPS, step=1, global_step=1, step_losses=[None], non_finite="-inf")
+    r = results({"x@0.2": [run(status="diverged", divergence=minus)]})
+    assert "the batch loss was minus infinity at once" in one(A.run_observations(r, 0)[0])
+    r = results({"e@1": seeds(0.30, 0.32), "e@2": seeds(0.10, 0.11)})
+    r["sweeps"] = [{"vary": "epochs", "reference": None, **A.sweep_summary(r, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
+    assert text(A.sweep_observations(r, 0))[0] == (
+        "The lowest mean best validation loss, 0.105 ± 0.007, comes with 2 epochs.")
+
+
+def test_the_groups_a_claim_rests_on():
+    r = results_from({"x@0.2": LOW, "x@0.002": HIGH, "y@0.2": LOW, "y@0.002": HIGH, "z@0.2": LOW})
+    r["groups"].append(dict(r["groups"][0], group="x@0.2 (sweep)", sweep="lr"))
+    assert A.claim_groups(r, {"lower": "m", "a": "x@0.2", "b": "y@0.2"}) == ["x@0.2", "y@0.2"]
+    assert A.claim_groups(r, {"best": "m", "a": "x@0.2", "among": ["y@0.2", "x@0.2", "z@0.2"]}) == [
+        "x@0.2", "y@0.2", "z@0.2"]
+    assert A.claim_groups(r, {"overfits": "z@0.2"}) == ["z@0.2"]
+    assert A.claim_groups(r, {"lr_beats": "m", "better": 0.002, "worse": 0.2}) == [
+        "x@0.002", "y@0.002", "x@0.2", "y@0.2"]       # z has no run at 0.002; a sweep's group is not a variant's
+    assert A.group_index(r, "y@0.2") == 2
+
+
+def test_a_ranking_puts_groups_without_a_value_last_whichever_the_direction():
+    r = results_from({"x@0.1": LOW, "y@0.1": HIGH, "z@0.1": [[], []]})
+    best = A.evaluate_claim(r, {"best": "best_val_loss", "a": "y@0.1", "among": ["x@0.1", "z@0.1"]}, 0.05, 0.1)
+    worst = A.evaluate_claim(r, {"worst": "best_val_loss", "a": "x@0.1", "among": ["y@0.1", "z@0.1"]}, 0.05, 0.1)
+    assert best["ranking"] == ["x@0.1", "y@0.1", "z@0.1"] and best["rank"] == 2
+    assert worst["ranking"] == ["y@0.1", "x@0.1", "z@0.1"] and worst["rank"] == 2
+
+
+def test_a_learning_rate_claim_pairs_variants_not_sweep_points():
+    r = results_from({"x@0.002": LOW, "x@0.2": HIGH})
+    sweep = dict(r["groups"][1], group="x@0.2 (sweep)", lr=0.002, sweep="lr")
+    r["groups"].append(sweep)
+    entry = A.evaluate_claim(r, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}, 0.05, 0.1)
+    assert entry["n"] == 1 and entry["deciding"]["a"] == "x@0.002" and entry["deciding"]["b"] == "x@0.2"
+
+
+def test_a_sweep_is_worse_from_the_first_value_that_is_worse():
+    r = results_from({"s@0.2": HIGH, "s@0.06": HIGH, "s@0.002": LOW})
+    summary = A.sweep_summary(r, ["s@0.2", "s@0.06", "s@0.002"], [0.2, 0.06, 0.002], 0.002, 0.05)
+    assert summary["worse_from"] == 0.2
+
+
+def test_learning_rate_evidence_keeps_small_rates_and_counts_whole():
+    from test_sentences import one, results, seeds, with_claim
+
+    r = with_claim(results({"a@0.0005": seeds(0.6, 0.61, 0.62), "a@0.2": seeds(0.3, 0.31, 0.32)}),
+                   {"lr_beats": "best_val_loss", "better": 0.0005, "worse": 0.2})
+    assert r["claims"][0]["verdict"] == "contradicted"
+    assert one(A.claim_evidence(r, 0)).startswith(
+        "lr 0.0005 has a significantly lower best validation loss than lr 0.2 in 0 of 1 variants (a diverged run "
+        "counts as worse) and a significantly higher one in 1. ")
+
+
+def test_a_look_leaves_the_results_alone():
+    r = results_from({"x@0.1": LOW, "y@0.1": HIGH})
+    at = sequential.at_look(r, 0, {"x@0.1": 2})
+    assert len(r["groups"]) == 2 and len(at["groups"]) == 2 and r["groups"][0]["runs"] == [0, 1, 2]
+
+
+def test_seeds_that_diverge_at_their_second_step_have_a_last_finite_loss():
+    from test_sentences import STEPS, results, run, text
+
+    second = dict(STEPS, step=2, global_step=2, step_losses=[1.6, None])
+    r = results({"x@0.2": [run(status="diverged", divergence=second, seed=k) for k in range(2)]})
+    assert text(A.group_observations(r, 0))[0] == (
+        "Every seed diverged in epoch 1, at step 2 and 2 (the last finite batch losses: 1.6 and 1.6); the figure "
+        "shows each seed's batch loss step by step up to there.")
+
+
+def test_a_collapse_is_told_by_its_spread_only_below_the_threshold():
+    from test_sentences import results, run, text
+
+    at = run([1.61, 1.609], share=[0.4, 1.0], spread=[0.3, metrics.COLLAPSE_RANGE])
+    r = results({"x@0.2": [at]})
+    assert text(A.run_observations(r, 0))[0] == (
+        "It collapsed in epoch 2: from then on it gives one class to 100.0 % of the validation images.")
+    r["runs"][0]["metrics"]["final_logit_range"] = None
+    assert text(A.run_observations(r, 0))[0].endswith("it gives one class to 100.0 % of the validation images.")
+
+
+def test_two_hundred_seeds_are_still_practical():
+    power = TTestPower()
+    d = power.solve_power(effect_size=None, nobs=199.5, alpha=0.05, power=uncertainty.POWER)
+    assert uncertainty._needed(power, d, 0.05) == (uncertainty.PRACTICAL_SEEDS, True)
+
+
+def test_every_number_format_is_named():
+    assert [numbers.format_number(0.1234, f) for f in ("loss", "pct", "g", "s", "d2", "e3")] == [
+        "0.123", "12.3 %", "0.1234", "0.1", "0.12", "0.123"]
+    assert numbers.Num(0.5, "/x").text == "0.500" and numbers.num({"x": 2.0}, "/x").text == "2.000"
+    with pytest.raises(ValueError, match="unknown number format 'f2'"):
+        numbers.format_number(0.5, "f2")
+
+
+def test_identical_groups_are_similar():
+    r = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.3], [1.0, 0.3]]})
+    assert A.evaluate_claim(r, {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1)["verdict"] == \
+        "supported"
+
+
+def test_claims_and_sweeps_pass_on_their_alpha_and_uncertainty():
+    r = results_from({"x@0.1": LOW, "y@0.1": HIGH})
+    e = A.evaluate_claim(r, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1, uncertainty=False)
+    assert "ci_low" not in e["comparison"]
+    e = A.evaluate_claim(r, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1)
+    assert "ci_low" in e["comparison"]
+    summary = A.sweep_summary(r, ["x@0.1", "y@0.1"], [1, 2], 1, 1e-9)
+    assert summary["comparisons_to_baseline"][0]["verdict"] == "within_noise" and summary["worse_from"] is None
+
+
+def test_a_flag_claims_margin_states_its_uncertainty_at_the_claims_alpha():
+    up = [[1.0, 0.3, 0.6], [1.0, 0.3, 0.7], [1.0, 0.3, 0.8]]
+    r = results_from({"x@0.1": up})
+    e = A.evaluate_claim(r, {"overfits": "x@0.1"}, 0.01, 0.1)
+    values = e["margin"]["values"]
+    assert e["verdict"] == "supported" and "needed_seeds" not in e["margin"]
+    assert e["margin"]["mde"] == pytest.approx(uncertainty.one_group(values, 0.01, True)["mde"])
+    del r["study"]["analysis"]["plateau_tol"]                  # the default tolerance, 0.01
+    e = A.evaluate_claim(r, {"still_improving": "x@0.1"}, 0.05, 0.1)
+    assert e["verdict"] == "contradicted" and e["margin"]["values"] == pytest.approx(
+        [-0.3 / 0.3 - 0.01, -0.4 / 0.3 - 0.01, -0.5 / 0.3 - 0.01])
+    mixed = results_from({"x@0.1": [[1.0, 0.3, 0.6], [1.0, 0.5, 0.4], [1.0, 0.3, 0.7]]})
+    e = A.evaluate_claim(mixed, {"overfits": "x@0.1"}, 0.05, 0.1)
+    assert e["verdict"] == "inconclusive" and "needed_seeds" in e["margin"]
+    one = A.evaluate_claim(results_from({"x@0.1": up[:1]}), {"overfits": "x@0.1"}, 0.05, 0.1)
+    assert one["verdict"] == "supported" and one["margin"]["measures"].startswith("the smaller of")
+
+
+def test_the_deciding_comparison_without_p_values_or_without_comparisons():
+    single = results_from({"x@0.002": [[1.0, 0.3]], "x@0.2": [[1.0, 0.5]]})
+    e = A.evaluate_claim(single, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}, 0.05, 0.1)
+    assert e["deciding"]["a"] == "x@0.002" and e["deciding"]["verdict"] == "single_seed"
+    none = results_from({"x@0.002": [[1.0, 0.3]]})
+    assert A.evaluate_claim(none, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}, 0.05, 0.1)[
+        "deciding"] == {}
+
+
+def test_no_practical_number_of_seeds_is_said_in_words():
+    from test_sentences import comparison, run
+
+    words, c = comparison([run([1.0, v], seed=k) for k, v in enumerate([0.30, 0.50, 0.40])],
+                          [run([1.0, v], seed=k) for k, v in enumerate([0.301, 0.501, 0.401])])
+    assert c["needed_practical"] is False
+    assert words.endswith("with power 0.8, and no practical number of seeds (under 200) would detect the "
+                          "observed one).")
+
+
+def test_sentences_end_where_they_should():
+    from test_sentences import one, results, run, seeds, text, with_claim
+
+    r = results({"x@0.1": [run([1.2, 0.5, 0.9], train=[1.3, 1.0, 1.2])]})
+    assert text(A.run_observations(r, 0))[-1] == (
+        "After its best epoch it turns upward from epoch 3 and ends 0.400 higher, at 0.900; the final gap to the "
+        "training loss is -0.300.")
+    r = with_claim(results({"a@0.1": seeds(0.30, 0.32, 0.31), "b@0.1": seeds(0.60, 0.62, 0.59),
+                            "c@0.1": seeds(0.9, 0.95, 0.92)}),
+                   {"best": "best_val_loss", "a": "a@0.1", "among": ["b@0.1", "c@0.1"]})
+    words = one(A.claim_evidence(r, 0))
+    assert "-0.613 (p < 0.001; 95 % CI " in words and words.endswith(" with power 0.8).")
+    r = with_claim(results({"a@0.1": seeds(0.30, 0.32, 0.31), "b@0.1": seeds(0.60, 0.62, 0.59)}),
+                   {"lower": "best_val_loss", "a": "a@0.1", "b": "b@0.1"})
+    assert one(A.claim_evidence(r, 0)).endswith(" with power 0.8).")
+    up = [1.0, 0.2, 0.1]
+    r = with_claim(results({"a@0.1": [run([1.0, 0.3, v], train=up, seed=k) for k, v in enumerate([0.6, 0.7, 0.8])]}),
+                   {"overfits": "a@0.1"})
+    assert one(A.claim_evidence(r, 0)).endswith(" with power 0.8.")
+
+
+def test_seeds_that_diverge_or_collapse_in_different_epochs_name_each_epoch():
+    from test_sentences import STEPS, results, run, text
+
+    r = results({"x@0.2": [run([1.0], status="diverged", divergence=dict(STEPS, epoch=e), seed=e) for e in (2, 3)]})
+    assert text(A.group_observations(r, 0))[0] == "Every seed diverged (in epoch 2 and 3): the loss became NaN or infinite."
+    flat = lambda k, share: run([1.61, 1.609, 1.609], share=share, spread=[0.3, 0.3, 1e-8], seed=k)  # noqa: E731
+    r = results({"x@0.2": [flat(0, [0.4, 1.0, 1.0]), flat(1, [0.4, 0.5, 1.0])]})
+    assert text(A.group_observations(r, 0))[0].startswith("2 of 2 seeds collapsed (from epoch 2 and 3)")
+
+
+def test_a_sweep_where_only_higher_values_differ():
+    from test_sentences import results, seeds, text
+
+    r = results({"s@0.2": seeds(0.60, 0.62, 0.61), "s@0.02": seeds(0.30, 0.32, 0.31), "s@0.002": seeds(0.30, 0.33)})
+    r["sweeps"] = [{"vary": "lr", "reference": None,
+                    **A.sweep_summary(r, ["s@0.2", "s@0.02", "s@0.002"], [0.2, 0.02, 0.002], 0.002, 0.05)}]
+    assert text(A.sweep_observations(r, 0))[1].endswith(
+        "the best validation loss is significantly higher at 0.2 (a diverged seed counts as the higher loss); the "
+        "other values are within seed noise.")
