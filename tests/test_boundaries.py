@@ -21,6 +21,11 @@ def test_welch_of_two_groups_without_spread_has_no_p_and_no_error():
     assert A.welch([0.3, 0.3], [0.5, 0.5]) == (None, pytest.approx(-0.2), 0.0)
 
 
+def test_welch_of_a_value_that_is_not_a_number_has_no_p():
+    p, _, se = A.welch([float("nan"), 1.0], [1.0, 2.0])
+    assert p is None and math.isnan(se)
+
+
 def test_a_difference_without_spread_still_has_its_direction():
     one = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.5], [1.0, 0.5]]})
     assert A.compare(one, "x@0.1", "y@0.1")["verdict"] == "lower"
@@ -130,6 +135,7 @@ def test_number_formats():
     assert numbers.format_number(0.001, "p") == "p = 0.001"
     assert numbers.format_number(0.0009, "p") == "p < 0.001"
     assert numbers.get({"a": {"b": [1, 2]}}, "/a/b/1/") == 2
+    assert numbers.get({"XA": {"BX": 3}}, "/XA/BX") == 3          # only slashes are trimmed from a pointer
 
 
 def test_a_look_keeps_every_other_field_of_a_group():
@@ -241,7 +247,7 @@ def test_every_number_format_is_named():
     assert [numbers.format_number(0.1234, f) for f in ("loss", "pct", "g", "s", "d2", "e3")] == [
         "0.123", "12.3 %", "0.1234", "0.1", "0.12", "0.123"]
     assert numbers.Num(0.5, "/x").text == "0.500" and numbers.num({"x": 2.0}, "/x").text == "2.000"
-    with pytest.raises(ValueError, match="unknown number format 'f2'"):
+    with pytest.raises(ValueError, match="unknown number format 'f2'; known: loss, int, count"):
         numbers.format_number(0.5, "f2")
 
 

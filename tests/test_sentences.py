@@ -5,6 +5,7 @@ the metrics say (and nothing when there is nothing to say)."""
 import pytest
 
 from dcnn import analysis as A
+from dcnn.analysis.sentences import uncertainty_words
 
 
 def hist(val, train=None, acc=None, share=None, spread=None):
@@ -391,3 +392,20 @@ def test_claims_use_the_alpha_they_are_given():
         assert A.evaluate_claim(r, check, 0.001, 0.1)["verdict"] == "inconclusive", check
     c = A.compare(r, "a@0.1", "b@0.1", alpha=0.001)
     assert c["alpha"] == 0.001 and c["verdict"] == "within_noise" and c["needed_seeds"] > 3
+
+
+def test_one_seed_that_learns_nothing_is_told_against_its_own_chance_level():
+    stuck = results({"x@0.2": [run([1.62, 1.61], seed=0)]})
+    assert text(A.group_observations(stuck, 0))[0] == (
+        "No seed learned: the best validation loss, 1.610, stays above 90 % of the chance level ln 5 = 1.609.")
+    refs_resolve(stuck, A.group_observations(stuck, 0))
+
+
+def test_uncertainty_words_leave_out_a_g_that_cannot_be_stated():
+    r = {"m": {"ci_low": -0.5, "ci_high": 1.5, "hedges_g": None, "mde": 0.25, "power": 0.8,
+               "needed_seeds": 2, "needed_practical": True}}
+    assert one(uncertainty_words(r, "/m")) == (
+        "95 % CI -0.500 to 1.500; these seeds would detect a difference of 0.250 with power 0.8, and the "
+        "observed one with 2 seeds per group")
+    r["m"]["hedges_g"] = 1.234
+    assert one(uncertainty_words(r, "/m")).startswith("95 % CI -0.500 to 1.500, Hedges' g 1.23; ")

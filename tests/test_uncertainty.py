@@ -56,6 +56,9 @@ def test_needed_seeds_of_an_undecided_difference():
     # A difference next to nothing: no practical number of seeds would detect it.
     u = two_groups([0.5, 0.6, 0.7], [0.5001, 0.6001, 0.7001], alpha=0.05, significant=False)
     assert u["needed_seeds"] is None and u["needed_practical"] is False and PRACTICAL_SEEDS == 200
+    # So small that the power solver fails (it gives up near 10¹³ seeds): still none, not two.
+    u = two_groups([0.5, 0.6, 0.7], [0.5 + 1e-10, 0.6 + 1e-10, 0.7 + 1e-10], alpha=0.05, significant=False)
+    assert u["needed_seeds"] is None and u["needed_practical"] is False
 
 
 def test_one_group_margin():
@@ -76,3 +79,22 @@ def test_too_few_values_or_no_spread_state_no_uncertainty():
     assert two_groups([0.3], [0.4, 0.5], 0.05, False) == {}
     assert two_groups([0.3, 0.3], [0.4, 0.4], 0.05, True) == {}
     assert one_group([0.1], 0.05, False) == {}
+
+
+def test_a_large_difference_that_is_not_significant_needs_two_seeds_not_none():
+    # Welch's test with one tight group has one degree of freedom: t = 11 gives p = 0.058. The
+    # power solver cannot go below two seeds and fails; two seeds already give power ≥ 0.8.
+    a, b = [0.0, 0.0], [1.0, 1.2]
+    assert stats.ttest_ind(a, b, equal_var=False).pvalue > 0.05
+    u = two_groups(a, b, alpha=0.05, significant=False)
+    assert (u["needed_seeds"], u["needed_practical"]) == (2, True)
+    d, crit = 1.1 / 0.1, stats.t.ppf(0.975, 2)          # pooled SD 0.1; two seeds a side: df 2, nc d·√(2/2)
+    assert stats.nct.sf(crit, 2, d) >= 0.8                # the upper tail alone already reaches it
+    u = one_group([1.0, 1.05], alpha=0.05, significant=False)
+    assert (u["needed_seeds"], u["needed_practical"]) == (2, True)
+
+
+def test_one_group_of_two_values_states_no_hedges_g():
+    # Hedges' correction 1 − 3 / (4·df − 1) is 0 at one degree of freedom: a g of 0 would be wrong.
+    assert one_group([0.1, 0.3], 0.05, False)["hedges_g"] is None
+    assert one_group([0.1, 0.3, 0.2], 0.05, False)["hedges_g"] == pytest.approx(2.0 * (1 - 3 / 7))

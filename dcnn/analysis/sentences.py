@@ -107,8 +107,9 @@ def uncertainty_words(results: dict, ref: str) -> Sentence:
     c = get(results, ref)
     if "ci_low" not in c:
         return []
-    s = ["95 % CI ", num(results, f"{ref}/ci_low"), " to ", num(results, f"{ref}/ci_high"), ", Hedges' g ",
-         num(results, f"{ref}/hedges_g", "d2")]
+    s = ["95 % CI ", num(results, f"{ref}/ci_low"), " to ", num(results, f"{ref}/ci_high")]
+    if c.get("hedges_g") is not None:
+        s += [", Hedges' g ", num(results, f"{ref}/hedges_g", "d2")]
     if c.get("mde") is not None:
         s += ["; these seeds would detect a difference of ", num(results, f"{ref}/mde"), " with power ",
               num(results, f"{ref}/power", "g")]

@@ -38,10 +38,9 @@ def sequential_verdict(evaluate: Callable[[int, float], dict], looks: int, avail
     at the first verdict. ``evaluate(extra_seeds, alpha)`` returns the claim's entry at that look.
     ``final`` is False while nothing is decided and a planned look is left (more seeds may decide it)."""
     per_look = alpha / looks
-    entry: dict[str, Any] = {}
-    for extra in range(0, min(available, looks - 1) + 1):
+    last = min(available, looks - 1)
+    for extra in range(last + 1):        # look 0 (the seeds there are) always runs, so entry is set
         entry = evaluate(extra, per_look)
         if entry["verdict"] != INCONCLUSIVE:
             return {**entry, "look": extra + 1, "looks": looks, "alpha_per_look": per_look, "final": True}
-    last = min(available, looks - 1)
     return {**entry, "look": last + 1, "looks": looks, "alpha_per_look": per_look, "final": last + 1 == looks}

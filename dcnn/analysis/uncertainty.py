@@ -28,7 +28,13 @@ def _needed(power_analysis, d: float, alpha: float, **kw) -> tuple[Optional[int]
         return None, False
     n = _solve(power_analysis, effect_size=abs(d), alpha=alpha, power=POWER, **kw)
     if n is None:
-        return None, False
+        # The root finder fails outside its bracket: for a large d the power is reached below two
+        # seeds (two are the fewest a test can use), for a tiny d by no number of seeds it tries.
+        from statsmodels.stats.power import TTestIndPower
+
+        nobs = "nobs1" if isinstance(power_analysis, TTestIndPower) else "nobs"
+        at_two = power_analysis.power(effect_size=abs(d), alpha=alpha, **{nobs: 2}, **kw)
+        return (2, True) if at_two >= POWER else (None, False)
     n = math.ceil(n)
     return (n, True) if n <= PRACTICAL_SEEDS else (None, False)
 
@@ -86,7 +92,8 @@ def one_group(values: Sequence[float], alpha: float, significant: bool) -> dict[
     d = (sum(values) / n) / sd
     power = TTestPower()
     d_min = _solve(power, effect_size=None, nobs=n, alpha=alpha, power=POWER)
-    out = {"ci_low": float(ci.low), "ci_high": float(ci.high), "hedges_g": d * correction,
+    # With two values the correction is 0 (one degree of freedom): no bias-corrected g to state.
+    out = {"ci_low": float(ci.low), "ci_high": float(ci.high), "hedges_g": d * correction if n > 2 else None,
            "mde": d_min * sd if d_min is not None else None, "power": POWER, "confidence": CONFIDENCE}
     if not significant:
         needed, practical = _needed(power, d, alpha)

@@ -1,0 +1,50 @@
+"""Do two builds hold the same numbers? Compare two results.json files run by run, bit for bit.
+
+    python tools/compare_results.py OLD/results.json NEW/results.json
+
+Runs are matched by (variant, lr, seed); a run is the same when its status and every epoch's
+epoch, train_loss, val_loss and val_acc are equal to the last digit (timings are left out). The
+pretraining's history is compared too. Exits 1 when a run both files hold differs. Used to check
+that a refactor changed no result (BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+FIELDS = ("epoch", "train_loss", "val_loss", "val_acc")
+
+
+def _runs(results: dict) -> dict[tuple, dict]:
+    return {(r["variant"], r["lr"], r["seed"]): r for r in results["runs"]}
+
+
+def _numbers(run: dict) -> tuple:
+    return run["status"], [{k: e[k] for k in FIELDS} for e in run.get("history") or []]
+
+
+def _pretraining(results: dict) -> list:
+    p = results["study"].get("pretraining") or {}
+    p = p["backbones"][0] if "backbones" in p else p
+    return [{k: e[k] for k in FIELDS} for e in p.get("history") or []]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    a, b = (json.loads(open(p).read()) for p in argv)
+    ra, rb = _runs(a), _runs(b)
+    common = sorted(set(ra) & set(rb), key=str)
+    differ = [k for k in common if _numbers(ra[k]) != _numbers(rb[k])]
+    print(f"{len(common)} runs in both: {len(common) - len(differ)} identical, {len(differ)} different; "
+          f"only in the first: {len(set(ra) - set(rb))}, only in the second: {len(set(rb) - set(ra))}")
+    for k in differ[:10]:
+        print("  differs:", *k)
+    same_pre = _pretraining(a) == _pretraining(b)
+    print(f"pretraining history ({len(_pretraining(b))} epochs):", "identical" if same_pre else "different")
+    return 1 if differ or not same_pre else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
