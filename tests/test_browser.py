@@ -129,4 +129,10 @@ def test_the_pdf_has_contents_with_page_numbers(paper_shaped):
     _, texts = _pdf_pages(build / "report.pdf")
     first = texts[0]
     assert "Contents" in first
-    assert re.search(r"Conclusion on the learning rate\s*\.*\s*\d+", first), first[:500]
+    # Leader dots, then the page the heading is on (the stylesheet reaches WeasyPrint unescaped).
+    m = re.search(r"Conclusion on the learning rate\s*\.{3,}\s*(\d+)", first)
+    assert m, first[:500]
+    assert "Conclusion on the learning rate" in texts[int(m.group(1)) - 1]
+    html = (build / "report.html").read_text()
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert '"DejaVu Serif"' in style and "&#34;" not in style and "&quot;" not in style

@@ -169,3 +169,14 @@ def test_figures_keep_the_papers_numbers_and_the_others_continue_in_reading_orde
     assert appendix == [f"A{i}" for i in range(1, len(appendix) + 1)]       # "A" only inside appendix A
     assert "section A, mean over seeds" not in html        # no overlay mixing two learning rates
     assert not re.search(r"in epoch <span[^>]*>(\d+)</span>(?:, | and )<span[^>]*>\1</span>", html)  # "1, 1"
+
+
+def test_a_claim_says_decided_only_when_it_was(report):
+    html, results, _ = report
+    blocks = re.findall(r'<div class="claim" id="claim-\d+">(.*?)</div>', html, re.S)
+    assert len(blocks) == len(results["claims"]) > 0
+    for block, claim in zip(blocks, results["claims"]):
+        if "look" not in claim:
+            continue
+        words = "Undecided after look" if claim["verdict"] == "inconclusive" else "Decided at look"
+        assert words in block and ("Decided at look" in block) == (claim["verdict"] != "inconclusive"), block

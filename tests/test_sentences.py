@@ -106,6 +106,10 @@ def test_a_collapsed_run_is_named_with_its_epoch_and_how():
         "3e-08 across the validation images at the end), so it cannot tell the images apart.")
     assert text(A.run_observations(r, 1))[0] == (
         "It collapsed in epoch 2: from then on it gives one class to 99.0 % of the validation images.")
+    dead = results({"x@0.2": [run([1.61, 1.609], share=[0.4, 1.0], spread=[0.3, 0.0])]})
+    assert text(A.run_observations(dead, 0))[0] == (
+        "It collapsed in epoch 2: from then on its outputs no longer depend on the input (each logit is the "
+        "same for every validation image at the end), so it cannot tell the images apart.")
     assert text(A.group_observations(r, 0))[0] == (
         "2 of 2 seeds collapsed (from epoch 2): their outputs stopped depending on the input, or one class "
         "took nearly every prediction.")

@@ -94,9 +94,11 @@ def collapse_words(results: dict, ri: int) -> Sentence:
     lead = ["It collapsed in epoch ", num(results, f"{R}/metrics/collapse_epoch", "int"), ": from then on "]
     spread = m.get("final_logit_range")       # None in histories that recorded only the top share
     if spread is not None and spread < COLLAPSE_RANGE:
-        return lead + ["its outputs no longer depend on the input (each logit varies by ",
-                       num(results, f"{R}/metrics/final_logit_range", "e3"),
-                       " across the validation images at the end), so it cannot tell the images apart."]
+        how = (["each logit is the same for every validation image at the end"] if spread == 0 else
+               ["each logit varies by ", num(results, f"{R}/metrics/final_logit_range", "e3"),
+                " across the validation images at the end"])
+        return lead + ["its outputs no longer depend on the input (", *how,
+                       "), so it cannot tell the images apart."]
     return lead + ["it gives one class to ", num(results, f"{R}/metrics/final_top_share", "pct"),
                    " of the validation images."]
 
