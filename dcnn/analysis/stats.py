@@ -5,7 +5,8 @@ import math
 from typing import Any, Iterable, Optional, Sequence
 
 from ..vocabulary import METRICS
-from .uncertainty import two_groups
+from .uncertainty import sample_sd, sample_var, two_groups
+
 
 def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
     """mean, std (n−1), min, max over the seeds that have a value; ``values`` keeps every seed."""
@@ -15,7 +16,7 @@ def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
     if n == 0:
         return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": vals}
     mean = sum(present) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in present) / (n - 1)) if n > 1 else 0.0
+    std = sample_sd(present) if n > 1 else 0.0
     return {"mean": mean, "std": std, "min": min(present), "max": max(present), "n": n, "values": vals}
 
 
@@ -29,9 +30,7 @@ def welch(a: Sequence[float], b: Sequence[float]) -> tuple[Optional[float], floa
     diff = sum(a) / len(a) - sum(b) / len(b)
     if len(a) < 2 or len(b) < 2:
         return None, diff, None
-    va = sum((x - sum(a) / len(a)) ** 2 for x in a) / (len(a) - 1)
-    vb = sum((x - sum(b) / len(b)) ** 2 for x in b) / (len(b) - 1)
-    se = math.sqrt(va / len(a) + vb / len(b))
+    se = math.sqrt(sample_var(a) / len(a) + sample_var(b) / len(b))
     if se == 0:
         return None, diff, 0.0
     p = float(stats.ttest_ind(list(a), list(b), equal_var=False).pvalue)

@@ -17,9 +17,14 @@ CONFIDENCE = 0.95      # of every interval
 PRACTICAL_SEEDS = 200  # beyond this many seeds per group, "no practical number would"
 
 
-def _sd(values: Sequence[float]) -> float:
+def sample_var(values: Sequence[float]) -> float:
+    """The sample variance (n − 1) of two or more values: the one formula every statistic here uses."""
     m = sum(values) / len(values)
-    return math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+    return sum((v - m) ** 2 for v in values) / (len(values) - 1)
+
+
+def sample_sd(values: Sequence[float]) -> float:
+    return math.sqrt(sample_var(values))
 
 
 def _needed(power_analysis, d: float, alpha: float, **kw) -> tuple[Optional[int], bool]:
@@ -61,7 +66,7 @@ def two_groups(a: Sequence[float], b: Sequence[float], alpha: float, significant
 
     if len(a) < 2 or len(b) < 2:
         return {}
-    sa, sb = _sd(a), _sd(b)
+    sa, sb = sample_sd(a), sample_sd(b)
     if sa == 0 and sb == 0:
         return {}
     ci = stats.ttest_ind(list(a), list(b), equal_var=False).confidence_interval(CONFIDENCE)
@@ -84,9 +89,9 @@ def one_group(values: Sequence[float], alpha: float, significant: bool) -> dict[
     from scipy import stats
     from statsmodels.stats.power import TTestPower
 
-    if len(values) < 2 or _sd(values) == 0:
+    if len(values) < 2 or sample_sd(values) == 0:
         return {}
-    n, sd = len(values), _sd(values)
+    n, sd = len(values), sample_sd(values)
     ci = stats.ttest_1samp(list(values), 0.0).confidence_interval(CONFIDENCE)
     correction = 1 - 3 / (4 * (n - 1) - 1)   # Hedges' small-sample correction of d = mean / sd
     d = (sum(values) / n) / sd
