@@ -1,4 +1,4 @@
-"""python -m dcnn {run,report,list} — exit codes: 0 success, 1 a run failed, 2 bad input."""
+"""python -m dcnn {run,report,list,judge,calibrate} — exit codes: 0 success, 1 a run failed, 2 bad input."""
 from __future__ import annotations
 
 import argparse
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: start a local one)")
     run.add_argument("--decide", action="store_true",
                      help="add seeds to the groups behind undecided claims, up to the study's analysis.max_seeds")
+    run.add_argument("--new-plan", action="store_true",
+                     help="with --decide: replace the plan of looks recorded in the build (the report says so)")
 
     rep = sub.add_parser("report", help="render build/report.{html,pdf} and results.json from the cache")
     _common(rep)
@@ -68,11 +70,32 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.add_argument("--why", action="store_true",
                      help="for each run to train: never trained, or what changed since its cached result")
+
+    jdg = sub.add_parser("judge", help="judge one claim on two lists of per-seed numbers, as the report does")
+    jdg.add_argument("kind", choices=("lower", "higher", "similar"), help="a is lower / higher than b, or similar to it")
+    jdg.add_argument("--a", required=True, help="comma-separated values of group a, one per seed")
+    jdg.add_argument("--b", required=True, help="comma-separated values of group b")
+    jdg.add_argument("--margin", default=None,
+                     help="similar: ±margin in the values' units (0.1) or a share of b's mean (10%%; default 10%%)")
+    jdg.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    jdg.add_argument("--looks", type=int, default=1, help="planned looks: each is tested at alpha / looks")
+    jdg.add_argument("--look", type=int, default=1, help="which look this is")
+    jdg.add_argument("--json", action="store_true", help="machine-readable output")
+
+    cal = sub.add_parser("calibrate", help="the false-verdict rate of the study's claims when nothing differs")
+    _common(cal)
+    cal.add_argument("--n", type=int, default=2000, help="synthetic studies per setting (default 2000)")
+    cal.add_argument("--seed", type=int, default=0, help="random seed of the simulation")
+    cal.add_argument("--correction", choices=("holm", "bonferroni", "none"), default=None,
+                     help="simulate with this correction instead of the study's (not saved for the report)")
+    cal.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "judge":
+        return _cmd_judge(args)
     _setup_logging(args.verbose)
     from .config import StudyError, load_study
     from .data import DataError
@@ -87,6 +110,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             return _cmd_run(study, args)
         if args.command == "report":
             return _cmd_report(study, args)
+        if args.command == "calibrate":
+            return _cmd_calibrate(study, args)
         return _cmd_list(study, args)
     except (StudyError, DataError, ModelError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -122,7 +147,7 @@ def _cmd_decide(args) -> int:
         return run_study(study, Path(args.build), data_dir=args.data, device=args.device, workers=args.jobs)
 
     summary, before, after = decide(lambda extra: load_study(args.study, args.profile, extra_seeds=extra),
-                                    Path(args.build), train, data_dir=args.data)
+                                    Path(args.build), train, data_dir=args.data, new_plan=args.new_plan)
     words = lambda c: ", ".join(f"{c[v]} {v}" for v in ("supported", "contradicted", "inconclusive"))  # noqa: E731
     print(f"claims before: {words(before)}; after: {words(after)}", file=sys.stderr)
     return _say_summary(summary, args, [])
@@ -148,6 +173,10 @@ def _say_summary(summary, args, patterns: list[str]) -> int:
 
 
 def _cmd_run(study, args) -> int:
+    if args.new_plan:
+        print("error: --new-plan: only with --decide (it replaces the plan of looks --decide recorded)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     study.select(args.variants)  # an unknown name fails before any work
     return _train(study, args, args.variants, force=args.force, executor=args.executor,
                   ray_address=args.ray_address)
@@ -179,6 +208,34 @@ def _cmd_list(study, args) -> int:
         reason = f"  {r['why_text']}" if args.why and r.get("why_text", "cached") != "cached" else ""
         print(f"{r['variant']:<28} lr={r['lr']:<6g} seed={r['seed']}  {r['section']:>6}  "
               f"{r['cache']:<8}{extra}{reason}")
+    return EXIT_OK
+
+
+def _cmd_judge(args) -> int:
+    """python -m dcnn judge KIND --a ... --b ...: one claim, no study needed."""
+    from .analysis.judge import format_judgement, judge
+
+    try:
+        values = {side: [v for v in getattr(args, side).split(",") if v.strip()] for side in ("a", "b")}
+        j = judge(args.kind, values["a"], values["b"], margin=args.margin, alpha=args.alpha, looks=args.looks,
+                  look=args.look)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(j, indent=2) if args.json else format_judgement(j))
+    return EXIT_OK
+
+
+def _cmd_calibrate(study, args) -> int:
+    """python -m dcnn calibrate: the study's claims simulated where nothing differs (analysis/calibration.py)."""
+    from .calibrate import calibrate_study, format_calibration
+
+    if args.n < 10:
+        print(f"error: --n: {args.n} is too few synthetic studies (at least 10)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = calibrate_study(study, Path(args.build), n=args.n, seed=args.seed, correction=args.correction,
+                          data_dir=args.data)
+    print(json.dumps(out, indent=2) if args.json else format_calibration(out))
     return EXIT_OK
 
 

@@ -321,6 +321,13 @@ class _Resolver:
         cap = self.f.analysis.max_seeds
         return max(declared, min(self.extra.get(group, 0), cap if cap is not None else declared))
 
+    def check_analysis(self) -> None:
+        cap = self.f.analysis.max_seeds
+        most = max(self.groups, key=lambda g: g.declared_seeds, default=None)
+        if cap is not None and most is not None and cap < most.declared_seeds:
+            raise self.fail("analysis.max_seeds", f"{cap} is fewer than the {most.declared_seeds} seeds {most.name} "
+                                                  "declares (allowed: at least the most seeds any group declares)")
+
     def check_claims(self) -> None:
         names = {g.name for g in self.groups}
         for i, claim in enumerate(self.f.claims):
@@ -344,4 +351,5 @@ def load_study(path: Path | str = "study.yaml", profile: str = "demo",
     for name, sw in f.sweeps.items():
         r.add_sweep(name, sw)
     r.check_claims()
+    r.check_analysis()
     return Study(path, f, profile, tuple(r.runs), tuple(r.groups))

@@ -29,8 +29,10 @@ class StudyData:
 
     def describe(self) -> dict:
         def one(t: TaskData) -> dict:
+            counts = [int(c) for c in t.val.y.bincount(minlength=len(t.classes))]
             return {"name": t.name, "classes": list(t.classes), "train_images": len(t.train),
-                    "val_images": len(t.val), "image_size": int(t.train.x.shape[-1]), "fingerprint": t.fingerprint}
+                    "val_images": len(t.val), "val_class_counts": counts, "image_size": int(t.train.x.shape[-1]),
+                    "fingerprint": t.fingerprint}
         return {"target": one(self.target), "source": one(self.source) if self.source else None}
 
 

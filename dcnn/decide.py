@@ -1,10 +1,12 @@
 """``dcnn run --decide``: add seeds to the groups behind undecided claims, one look at a time.
 
-The study plans its looks with ``analysis.max_seeds`` (analysis/sequential.py says how the verdicts
-stay honest). After the declared runs, each round reads the claims, adds one seed to every group
-that an undecided claim rests on (up to max_seeds), trains those seeds (cached like any run; nothing
-is retrained) and looks again, until every claim is decided or no look is left. The added seeds are
-kept in ``build/seeds.json``, so the report shows them too.
+The study plans its looks with ``analysis.max_seeds``; the first --decide records that plan in the
+build (looks.py), and later ones hold to it (analysis/sequential.py says how the verdicts stay
+honest). After the declared runs, each round reads the claims, adds one seed to every group that an
+undecided claim rests on (up to max_seeds; not for a claim that more seeds are not expected to
+decide), trains those seeds (cached like any run; nothing is retrained) and looks again, until every
+claim is decided or no look is left. The added seeds are kept in ``build/seeds.json``, so the report
+shows them too.
 """
 from __future__ import annotations
 
@@ -14,15 +16,11 @@ from typing import Callable, Optional
 
 from . import analysis
 from .config import Study, StudyError
+from .looks import record_plan
 from .progress import Reporter
 from .results import collect
 from .schedule import Summary
 from .store import Store
-from .vocabulary import INCONCLUSIVE
-
-
-def _undecided(results: dict) -> list[dict]:
-    return [c for c in results["claims"] if c["verdict"] == INCONCLUSIVE and not c.get("final", True)]
 
 
 def verdicts(results: dict) -> Counter:
@@ -30,10 +28,11 @@ def verdicts(results: dict) -> Counter:
 
 
 def decide(load: Callable[[dict[str, int]], Study], build: Path, train: Callable[[Study], Summary], *,
-           data_dir=None, reporter: Optional[Reporter] = None) -> tuple[Summary, Counter, Counter]:
+           data_dir=None, reporter: Optional[Reporter] = None, new_plan: bool = False) -> tuple[Summary, Counter, Counter]:
     """Train the declared runs, then add seeds until the claims are decided or max_seeds is reached.
     ``load(extra_seeds)`` resolves the study with those seeds added; ``train(study)`` trains what is
-    missing. Returns (the last training summary, the verdicts before, the verdicts after)."""
+    missing; ``new_plan`` replaces a recorded plan of looks. Returns (the last training summary, the
+    verdicts before, the verdicts after)."""
     reporter = reporter or Reporter()
     store = Store(build)
     extra = store.read_extra_seeds()
@@ -42,25 +41,27 @@ def decide(load: Callable[[dict[str, int]], Study], build: Path, train: Callable
     if cap is None:
         raise StudyError(f"{study.path}: analysis.max_seeds: missing required key for --decide "
                          "(how many seeds a group may grow to, e.g. max_seeds: 6)")
+    plan = record_plan(study, build, new=new_plan)      # recorded, or checked, before anything trains
+    reporter.say(f"decide: {plan['looks']} planned looks, each at alpha {plan['alpha_per_look']:.4g} "
+                 f"({plan['correction']} over the claims), up to {cap} seeds per group")
     summary = train(study)
     results = collect(study, build, data_dir=data_dir)
     before = verdicts(results)
     while not summary.failed and not summary.interrupted:
-        open_claims = _undecided(results)
-        counts = {g["group"]: g["n_seeds"] for g in results["groups"]}
-        grow = sorted({g for c in open_claims for g in analysis.claim_groups(results, c["check"]) if counts[g] < cap})
+        grow = analysis.groups_to_grow(results, cap)
         if not grow:
             break
-        extra.update({g: counts[g] + 1 for g in grow})
+        open_claims = sum(c["verdict"] == "inconclusive" and not c["final"] for c in results["claims"])
+        extra.update({g: analysis.group_by_name(results, g)["n_seeds"] + 1 for g in grow})
         store.write_extra_seeds(extra)
-        reporter.say(f"decide: {len(open_claims)} claims undecided; one more seed for {len(grow)} groups "
+        reporter.say(f"decide: {open_claims} claims undecided; one more seed for {len(grow)} groups "
                      f"(up to {cap} seeds each)")
         study = load(extra)
         summary = train(study)
         results = collect(study, build, data_dir=data_dir)
     after = verdicts(results)
     for c in results["claims"]:
-        if "look" in c:
-            reporter.say(f"decide: §{c['section']} {c['verdict']} at look {c['look']} of {c['looks']} "
-                         f"(alpha {c['alpha_per_look']:.4g} per look): {c['says']}")
+        why = " (more seeds up to the cap are not expected to decide it)" if c["futile"] else ""
+        reporter.say(f"decide: §{c['section']} {c['verdict']} at look {c['look']} of {c['looks']} "
+                     f"(alpha {c['alpha_per_look']:.4g} per look){why}: {c['says']}")
     return summary, before, after

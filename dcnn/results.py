@@ -11,6 +11,8 @@ from typing import Any, Optional
 from . import analysis
 from .config import RunSpec, Study
 from .datacache import StudyData, load_study_data
+from .calibrate import saved_calibration
+from .looks import current_plan
 from .plan import Job, code_version, model_label, plan
 from .store import Store
 
@@ -27,7 +29,7 @@ def _figure_value(label: Optional[str]) -> Any:
 
 
 def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optional[dict], tol: float,
-               num_classes: int) -> dict:
+               num_classes: int, class_counts: list[int]) -> dict:
     base = {"variant": spec.variant, "section": spec.section, "figure": _figure_value(spec.figure),
             "lr": spec.lr, "batch_size": spec.settings.batch_size, "seed": spec.seed, "group": spec.group,
             "key": job.key}
@@ -36,7 +38,8 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
     if record is None:
         status = "failed" if failure is not None else "missing"
         base.update(status=status, trainable_params=None, total_params=None, num_classes=num_classes,
-                    history=[], metrics=analysis.compute_metrics([], num_classes, tol), diverged_epoch=None,
+                    history=[], metrics=analysis.compute_metrics([], num_classes, tol, class_counts),
+                    diverged_epoch=None,
                     divergence=None,
                     error=failure.get("error") if failure else None)
         return base
@@ -44,7 +47,7 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
     base.update(status=record["status"], trainable_params=record["trainable_params"],
                 frozen_batchnorms=record.get("frozen_batchnorms", 0),
                 total_params=record["total_params"], num_classes=record["num_classes"], history=history,
-                metrics=analysis.compute_metrics(history, record["num_classes"], tol),
+                metrics=analysis.compute_metrics(history, record["num_classes"], tol, class_counts),
                 diverged_epoch=record.get("diverged_epoch"), divergence=record.get("divergence"),
                 train_seconds=record.get("train_seconds"),
                 device=record.get("env", {}).get("device_name"), env=record.get("env"))
@@ -107,27 +110,27 @@ def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
     return comps
 
 
-def _add_claims(results: dict, study: Study) -> None:
-    """Each claim's verdict: at the study's alpha, or — when the study plans more seeds (max_seeds) —
-    at the first of its planned looks that decides it, each at alpha / looks (analysis/sequential.py)."""
+def _add_claims(results: dict, study: Study, build: Path) -> None:
+    """Every claim's verdict: its test, corrected for the number of claims, at the alpha of the
+    planned look (looks.py: the plan --decide recorded, or the one the study declares)."""
     an = study.file.analysis
-    n0 = {g["group"]: g["declared_seeds"] for g in results["groups"]}
-    for claim in study.file.claims:
-        check = claim.check.model_dump(exclude_none=True)
-        if an.max_seeds is None:
-            entry = analysis.evaluate_claim(results, check, an.alpha, an.similar_margin)
-        else:
-            groups = analysis.claim_groups(results, check)
-            available = min(analysis.group_by_name(results, g)["n_seeds"] - n0[g] for g in groups)
-            looks = analysis.planned_looks(min(n0[g] for g in groups), an.max_seeds)
-            entry = analysis.sequential_verdict(
-                lambda extra, a: analysis.evaluate_claim(analysis.at_look(results, extra, n0), check, a, an.similar_margin),
-                looks, available, an.alpha)
-            entry["seeds"] = {g: n0[g] + entry["look"] - 1 for g in groups}
-            # No look is left either when a group it rests on has reached max_seeds.
-            entry["final"] = entry["final"] or any(analysis.group_by_name(results, g)["n_seeds"] >= an.max_seeds
-                                                   for g in groups)
-        results["claims"].append({"section": claim.section, "says": claim.says, "check": check, **entry})
+    plan = current_plan(study, build)
+    results["study"]["plan"] = plan
+    results["study"]["calibration"] = saved_calibration(study, build, plan)
+    claims = [{"section": c.section, "says": c.says, "check": c.check.model_dump(exclude_none=True)}
+              for c in study.file.claims]
+    how = analysis.Judging(alpha=an.alpha, similar_margin=an.similar_margin, correction=an.correction)
+    results["claims"] = analysis.judge_claims(results, claims, how, correction=an.correction, looks=plan["looks"],
+                                              max_seeds=an.max_seeds)
+
+
+def _add_q_values(results: dict) -> None:
+    """Benjamini–Hochberg q-values over every comparison the report prints (an exploratory family)."""
+    items = results["comparisons"]
+    for c, q in zip(items, analysis.q_values([c["p_value"] for c in items])):
+        c["q_value"] = q
+    results["study"]["methods"] = {"n_comparisons": sum(c["p_value"] is not None for c in items),
+                                   "n_claims": len(results["claims"])}
 
 
 def _add_sweeps(results: dict, study: Study, comps: _Comparisons) -> None:
@@ -165,10 +168,12 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     data = data or load_study_data(study, store, data_dir)
     pretrains, jobs = plan(study, data, study.runs)
     runs = []
+    class_counts = data.describe()["target"]["val_class_counts"]
     for spec, job in zip(study.runs, jobs):
         record = store.read_result(job.key)
         failure = store.read_failure(job.key) if record is None else None
-        runs.append(_run_entry(spec, job, record, failure, study.file.analysis.plateau_tol, data.target.num_classes))
+        runs.append(_run_entry(spec, job, record, failure, study.file.analysis.plateau_tol, data.target.num_classes,
+                               class_counts))
     pretraining = _pretraining(study, data, pretrains, jobs, store)
     results: dict[str, Any] = {
         "format": RESULTS_FORMAT, "study": _study_entry(study, data, data_dir, pretraining, runs), "runs": runs,
@@ -176,8 +181,9 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
         "comparisons": [], "claims": [], "sweeps": [],
     }
     comps = _add_comparisons(results, study.file.analysis.alpha)
-    _add_claims(results, study)
     _add_sweeps(results, study, comps)
+    _add_claims(results, study, build)
+    _add_q_values(results)
     return results
 
 

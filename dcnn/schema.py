@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
@@ -123,7 +123,7 @@ class Check(Strict):
 
     lower: Optional[Metric] = None        # a's metric lower than b's
     higher: Optional[Metric] = None
-    similar: Optional[Metric] = None      # no significant difference and means within the margin
+    similar: Optional[Metric] = None      # the difference shown to lie within ±margin (two one-sided tests)
     best: Optional[Metric] = None         # a lowest among a and ``among``
     worst: Optional[Metric] = None
     overfits: Optional[str] = None        # run reference
@@ -138,6 +138,10 @@ class Check(Strict):
     epoch: Optional[int] = None
     better: Optional[Float] = None
     worse: Optional[Float] = None
+    # "similar" only: its margin in the metric's units, or as a share of b's mean (default:
+    # analysis.similar_margin, a share).
+    margin: Optional[Annotated[Float, Field(gt=0)]] = None
+    relative_margin: Optional[Annotated[Float, Field(gt=0, lt=1)]] = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Check":
@@ -148,6 +152,13 @@ class Check(Strict):
         kind = kinds[0]
         needed = CLAIM_KINDS[kind].params
         given = {f for f in CLAIM_PARAMS if getattr(self, f) is not None}
+        margins = [k for k in ("margin", "relative_margin") if getattr(self, k) is not None]
+        if margins and kind != "similar":
+            raise PydanticCustomError("claim_params", "'{key}' is for 'similar' claims only (got it with '{kind}')",
+                                      {"key": margins[0], "kind": kind})
+        if len(margins) > 1:
+            raise PydanticCustomError("claim_params", "give one of margin (in the metric's units) and "
+                                      "relative_margin (a share of b's mean), not both", {})
         if given != set(needed):
             raise PydanticCustomError(
                 "claim_params", "'{kind}' takes {needed} (got {given})",
@@ -228,10 +239,13 @@ class Profile(Strict):
 
 
 class Analysis(Strict):
-    plateau_tol: Float = 0.01
-    alpha: Float = 0.05
-    similar_margin: Float = 0.1
-    max_seeds: Optional[int] = None   # dcnn run --decide may add seeds up to this many (a planned sequential test)
+    plateau_tol: Annotated[Float, Field(ge=0, lt=1)] = 0.01
+    alpha: Annotated[Float, Field(gt=0, le=0.5)] = 0.05       # the chance of any false verdict among the claims
+    similar_margin: Annotated[Float, Field(gt=0, lt=1)] = 0.1  # "similar": within this share of b's mean
+    correction: Literal["holm", "bonferroni", "none"] = "holm"  # for the number of claims
+    # dcnn run --decide may add seeds up to this many (a planned sequential test); at least the most
+    # seeds any group declares.
+    max_seeds: Optional[Annotated[int, Field(ge=2, le=1000)]] = None
 
 
 REPORT_PARTS = ("introduction", "learning_rates", "rankings", "sweeps", "claims", "project", "summary")

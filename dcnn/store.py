@@ -9,6 +9,7 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     pretrain/<key>/backbone.pt   its weights
     locks/<key>.lock             held (flock) by the process training that run
     seeds.json                   {group: seeds}: the seeds dcnn run --decide added to the study's
+    decide-plan.json             the looks the first dcnn run --decide planned (looks.py)
     data/<fingerprint>.pt        decoded data shared by worker processes
     data/task-<files>-<size>.pt  an ImageFolder decoded once, keyed by its files' names, sizes and times
 
@@ -269,6 +270,13 @@ class Store:
 
     def write_extra_seeds(self, seeds: dict[str, int]) -> None:
         atomic_write(self.root / "seeds.json", dump_json(seeds))
+
+    def read_plan(self) -> Optional[dict]:
+        """The plan of looks that ``dcnn run --decide`` recorded (build/decide-plan.json), if any."""
+        return load_json(self.root / "decide-plan.json")
+
+    def write_plan(self, plan: dict) -> None:
+        atomic_write(self.root / "decide-plan.json", dump_json(plan))
 
     # -- decoded data for worker processes
     def data_file(self, fingerprint: str) -> Path:

@@ -26,10 +26,15 @@ def test_welch_of_a_value_that_is_not_a_number_has_no_p():
     assert p is None and math.isnan(se)
 
 
-def test_a_difference_without_spread_still_has_its_direction():
+def test_a_difference_without_spread_is_tested_by_ranks():
+    # No spread in either group: Welch's test has nothing to work with; the exact Mann–Whitney test
+    # says how sure the ranks are (two against two can at best give p = 1/3).
     one = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.5], [1.0, 0.5]]})
-    assert A.compare(one, "x@0.1", "y@0.1")["verdict"] == "lower"
-    assert A.compare(one, "y@0.1", "x@0.1")["verdict"] == "higher"
+    c = A.compare(one, "x@0.1", "y@0.1")
+    assert c["verdict"] == "within_noise" and c["test"] == "mann_whitney" and c["p_value"] == pytest.approx(1 / 3)
+    five = results_from({"x@0.1": [[1.0, 0.3]] * 5, "y@0.1": [[1.0, 0.5]] * 5})
+    assert A.compare(five, "x@0.1", "y@0.1")["verdict"] == "lower"
+    assert A.compare(five, "y@0.1", "x@0.1")["verdict"] == "higher"
     same = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.3], [1.0, 0.3]]})
     assert A.compare(same, "x@0.1", "y@0.1")["verdict"] == "identical"
 
@@ -90,11 +95,11 @@ def test_the_plateau_tolerance_is_relative_and_the_floor_inclusive():
 
 
 def test_the_last_epochs_gain_is_relative_to_the_best_before_it():
-    run = {"history": hist([2.0, 1.0, 1.5, 0.5]), "plateau_tol": 0.05}
-    assert claims._last_gain(run) == pytest.approx((1.0 - 0.5) / 1.0 - 0.05)
-    run = {"history": hist([1.0, 2.0])}
-    assert claims._last_gain(run) == pytest.approx(-1.0 - 0.01)
-    assert claims._last_gain({"history": hist([1.0])}) == 0.0
+    assert metrics.last_gain([2.0, 1.0, 1.5, 0.5]) == pytest.approx((1.0 - 0.5) / 1.0)
+    assert metrics.last_gain([1.0, 2.0]) == pytest.approx(-1.0)
+    assert metrics.last_gain([1.0]) is None
+    m = A.compute_metrics(hist([1.0]), 5)
+    assert claims.MARGINS["still_improving"](m, {}, 0.05) == pytest.approx(-0.05)   # one epoch: no gain yet
 
 
 def test_a_flag_claim_uses_the_studys_plateau_tolerance():
@@ -102,30 +107,28 @@ def test_a_flag_claim_uses_the_studys_plateau_tolerance():
     r = results_from({"x@0.1": [[1.0, 0.5, 0.48], [1.0, 0.5, 0.48], [1.0, 0.5, 0.48]]})
     check = {"still_improving": "x@0.1"}
     r["study"]["analysis"]["plateau_tol"] = 0.01
-    loose = A.evaluate_claim(r, check, alpha=0.05, margin=0.1)
+    loose = A.evaluate_claim(r, check)
     r["study"]["analysis"]["plateau_tol"] = 0.05
-    tight = A.evaluate_claim(r, check, alpha=0.05, margin=0.1)
+    tight = A.evaluate_claim(r, check)
     assert loose["margin"]["mean"] == pytest.approx(0.03) and tight["margin"]["mean"] == pytest.approx(-0.01)
 
 
-def test_a_seed_needs_at_least_a_test_with_two_values():
-    u = uncertainty.one_group([0.1, 0.3], alpha=0.05, significant=False)
+def test_a_margin_needs_at_least_two_values():
+    u = uncertainty.one_group([0.1, 0.3], alpha=0.05, decided=False)
     d_min = TTestPower().solve_power(effect_size=None, nobs=2, alpha=0.05, power=uncertainty.POWER)
-    assert u["mde"] == pytest.approx(d_min * math.sqrt(0.02)) and u["confidence"] == 0.95
-    assert u["needed_practical"] is True and u["needed_seeds"] >= 2
-    assert uncertainty.one_group([0.1], alpha=0.05, significant=False) == {}
+    assert u["mde"] == pytest.approx(d_min * math.sqrt(0.02), rel=1e-6) and u["confidence"] == 0.95
+    assert u["needed_practical"] is False and u["needed_seeds"] is None     # two values: no g to project
+    assert uncertainty.one_group([0.1], alpha=0.05, decided=False) == {}
 
 
-def test_needed_seeds_of_no_difference_or_an_infinite_one():
-    power = TTestPower()
-    assert uncertainty._needed(power, 0.0, 0.05) == (None, False)
-    assert uncertainty._needed(power, math.inf, 0.05) == (None, False)
-    assert uncertainty._needed(power, 1.0, 0.05)[0] > 2          # d = 1 is not 'no difference'
-    assert uncertainty._needed(power, 1e-3, 0.05) == (None, False)   # millions of seeds: not practical
+def test_needed_seeds_of_no_difference():
+    u = uncertainty.two_groups([0.5, 0.6, 0.7], [0.5, 0.6, 0.7], alpha=0.05, decided=False)
+    assert u["needed_seeds"] is None and u["needed_practical"] is False
+    assert uncertainty.power_with([0.5, 0.6, 0.7], [0.5, 0.6, 0.7], 0.05, 10) < 0.06   # no difference: ≈ alpha
 
 
 def test_two_groups_with_spread_on_one_side_only():
-    u = uncertainty.two_groups([0.3, 0.3, 0.3], [0.5, 0.6, 0.4], alpha=0.05, significant=False)
+    u = uncertainty.two_groups([0.3, 0.3, 0.3], [0.5, 0.6, 0.4], alpha=0.05, decided=False)
     assert u["ci_low"] < -0.2 < u["ci_high"] and u["needed_seeds"] is not None
 
 
@@ -138,17 +141,23 @@ def test_number_formats():
     assert numbers.get({"XA": {"BX": 3}}, "/XA/BX") == 3          # only slashes are trimmed from a pointer
 
 
-def test_a_look_keeps_every_other_field_of_a_group():
-    r = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.4], [1.0, 0.5]]})
-    at = sequential.at_look(r, 0, {})
-    assert at["groups"][0]["runs"] == [0, 1, 2] and at["groups"][0]["variant"] == "x"
-    at = sequential.at_look(r, 0, {"x@0.1": 2})
-    assert at["groups"][0]["runs"] == [0, 1] and at["groups"][0]["lr"] == 0.1
+def test_the_look_a_claim_is_at():
+    r = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.4], [1.0, 0.5]], "y@0.1": [[1.0, 0.3], [1.0, 0.4]]})
+    assert sequential.look_of(r, ["x@0.1", "y@0.1"], 3) == 1
+    r["groups"][0]["declared_seeds"] = 2                  # one seed added to x by a look
+    assert sequential.look_of(r, ["x@0.1", "y@0.1"], 3) == 2 and sequential.look_of(r, ["y@0.1"], 3) == 1
+    assert sequential.look_of(r, ["x@0.1"], 1) == 1       # never past the planned looks
 
 
 def test_an_undecided_claim_names_its_looks():
-    v = sequential.sequential_verdict(lambda extra, alpha: {"verdict": "inconclusive"}, 2, 0, 0.05)
-    assert v == {"verdict": "inconclusive", "look": 1, "looks": 2, "alpha_per_look": 0.025, "final": False}
+    from test_claims import judged
+
+    check = {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
+    e = judged({"x@0.1": LOW, "y@0.1": [[1.0, 0.36], [1.0, 0.44], [1.0, 0.40]]}, check, looks=2, max_seeds=4)
+    assert (e["verdict"], e["look"], e["looks"], e["alpha_per_look"], e["final"]) == ("inconclusive", 1, 2, 0.025, False)
+    # A difference that even four seeds a side would show with power under FUTILE_BELOW: not grown.
+    e = judged({"x@0.1": LOW, "y@0.1": [[1.0, 0.33], [1.0, 0.45], [1.0, 0.37]]}, check, looks=2, max_seeds=4)
+    assert e["verdict"] == "inconclusive" and e["futile"] and e["final"]
 
 
 def test_sentences_for_the_rarer_cases():
@@ -179,8 +188,8 @@ def test_the_groups_a_claim_rests_on():
 
 def test_a_ranking_puts_groups_without_a_value_last_whichever_the_direction():
     r = results_from({"x@0.1": LOW, "y@0.1": HIGH, "z@0.1": [[], []]})
-    best = A.evaluate_claim(r, {"best": "best_val_loss", "a": "y@0.1", "among": ["x@0.1", "z@0.1"]}, 0.05, 0.1)
-    worst = A.evaluate_claim(r, {"worst": "best_val_loss", "a": "x@0.1", "among": ["y@0.1", "z@0.1"]}, 0.05, 0.1)
+    best = A.evaluate_claim(r, {"best": "best_val_loss", "a": "y@0.1", "among": ["x@0.1", "z@0.1"]})
+    worst = A.evaluate_claim(r, {"worst": "best_val_loss", "a": "x@0.1", "among": ["y@0.1", "z@0.1"]})
     assert best["ranking"] == ["x@0.1", "y@0.1", "z@0.1"] and best["rank"] == 2
     assert worst["ranking"] == ["y@0.1", "x@0.1", "z@0.1"] and worst["rank"] == 2
 
@@ -189,7 +198,7 @@ def test_a_learning_rate_claim_pairs_variants_not_sweep_points():
     r = results_from({"x@0.002": LOW, "x@0.2": HIGH})
     sweep = dict(r["groups"][1], group="x@0.2 (sweep)", lr=0.002, sweep="lr")
     r["groups"].append(sweep)
-    entry = A.evaluate_claim(r, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}, 0.05, 0.1)
+    entry = A.evaluate_claim(r, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2})
     assert entry["n"] == 1 and entry["deciding"]["a"] == "x@0.002" and entry["deciding"]["b"] == "x@0.2"
 
 
@@ -210,10 +219,11 @@ def test_learning_rate_evidence_keeps_small_rates_and_counts_whole():
         "counts as worse) and a significantly higher one in 1. ")
 
 
-def test_a_look_leaves_the_results_alone():
+def test_leaving_out_runs_leaves_the_results_alone():
     r = results_from({"x@0.1": LOW, "y@0.1": HIGH})
-    at = sequential.at_look(r, 0, {"x@0.1": 2})
-    assert len(r["groups"]) == 2 and len(at["groups"]) == 2 and r["groups"][0]["runs"] == [0, 1, 2]
+    cut = claims.without_runs(r, {"x@0.1": [2]})
+    assert cut["groups"][0]["runs"] == [0, 1] and cut["groups"][0]["n_seeds"] == 2 and cut["groups"][0]["variant"] == "x"
+    assert len(r["groups"]) == 2 and r["groups"][0]["runs"] == [0, 1, 2] and cut["groups"][1] is r["groups"][1]
 
 
 def test_seeds_that_diverge_at_their_second_step_have_a_last_finite_loss():
@@ -238,9 +248,11 @@ def test_a_collapse_is_told_by_its_spread_only_below_the_threshold():
 
 
 def test_two_hundred_seeds_are_still_practical():
-    power = TTestPower()
-    d = power.solve_power(effect_size=None, nobs=199.5, alpha=0.05, power=uncertainty.POWER)
-    assert uncertainty._needed(power, d, 0.05) == (uncertainty.PRACTICAL_SEEDS, True)
+    # A difference that needs at most the last practical number of seeds is still told as a number.
+    power = lambda n: uncertainty.welch_power(0.3, 1.0, n, 1.0, n, 0.05)  # noqa: E731
+    n = next(n for n in range(2, 1000) if power(n) >= uncertainty.POWER)
+    assert uncertainty._smallest_n(power, 2) == n <= uncertainty.PRACTICAL_SEEDS
+    assert uncertainty._smallest_n(lambda ns: uncertainty.welch_power(0.2, 1.0, ns, 1.0, ns, 0.05), 2) is None
 
 
 def test_every_number_format_is_named():
@@ -251,47 +263,55 @@ def test_every_number_format_is_named():
         numbers.format_number(0.5, "f2")
 
 
-def test_identical_groups_are_similar():
-    r = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.3], [1.0, 0.3]]})
-    assert A.evaluate_claim(r, {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1)["verdict"] == \
-        "supported"
+def test_groups_without_any_spread_cannot_be_shown_similar():
+    from test_claims import judged
+
+    e = judged({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.3], [1.0, 0.3]]},
+               {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"})
+    assert e["verdict"] == "inconclusive" and e["reason"] == "no_spread"
+    e = judged({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.31], [1.0, 0.31]]},
+               {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"})
+    assert e["verdict"] == "inconclusive" and e["reason"] == "no_spread"
 
 
 def test_claims_and_sweeps_pass_on_their_alpha_and_uncertainty():
+    from test_claims import judged
+
     r = results_from({"x@0.1": LOW, "y@0.1": HIGH})
-    e = A.evaluate_claim(r, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1, uncertainty=False)
+    e = A.judge_claims(r, [{"check": {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}}], A.Judging(),
+                       uncertainty=False)[0]
     assert "ci_low" not in e["comparison"]
-    e = A.evaluate_claim(r, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1)
+    e = judged({"x@0.1": LOW, "y@0.1": HIGH}, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"})
     assert "ci_low" in e["comparison"]
     summary = A.sweep_summary(r, ["x@0.1", "y@0.1"], [1, 2], 1, 1e-9)
     assert summary["comparisons_to_baseline"][0]["verdict"] == "within_noise" and summary["worse_from"] is None
 
 
 def test_a_flag_claims_margin_states_its_uncertainty_at_the_claims_alpha():
+    from test_claims import judged
+
     up = [[1.0, 0.3, 0.6], [1.0, 0.3, 0.7], [1.0, 0.3, 0.8]]
-    r = results_from({"x@0.1": up})
-    e = A.evaluate_claim(r, {"overfits": "x@0.1"}, 0.01, 0.1)
+    e = judged({"x@0.1": up}, {"overfits": "x@0.1"}, alpha=0.1)
     values = e["margin"]["values"]
     assert e["verdict"] == "supported" and "needed_seeds" not in e["margin"]
-    assert e["margin"]["mde"] == pytest.approx(uncertainty.one_group(values, 0.01, True)["mde"])
-    del r["study"]["analysis"]["plateau_tol"]                  # the default tolerance, 0.01
-    e = A.evaluate_claim(r, {"still_improving": "x@0.1"}, 0.05, 0.1)
+    assert e["margin"]["mde"] == pytest.approx(uncertainty.one_group(values, 0.1, True)["mde"])
+    e = judged({"x@0.1": up}, {"still_improving": "x@0.1"})
     assert e["verdict"] == "contradicted" and e["margin"]["values"] == pytest.approx(
         [-0.3 / 0.3 - 0.01, -0.4 / 0.3 - 0.01, -0.5 / 0.3 - 0.01])
-    mixed = results_from({"x@0.1": [[1.0, 0.3, 0.6], [1.0, 0.5, 0.4], [1.0, 0.3, 0.7]]})
-    e = A.evaluate_claim(mixed, {"overfits": "x@0.1"}, 0.05, 0.1)
+    e = judged({"x@0.1": [[1.0, 0.3, 0.6], [1.0, 0.5, 0.4], [1.0, 0.3, 0.7]]}, {"overfits": "x@0.1"})
     assert e["verdict"] == "inconclusive" and "needed_seeds" in e["margin"]
-    one = A.evaluate_claim(results_from({"x@0.1": up[:1]}), {"overfits": "x@0.1"}, 0.05, 0.1)
-    assert one["verdict"] == "supported" and one["margin"]["measures"].startswith("the smaller of")
+    one = judged({"x@0.1": up[:1]}, {"overfits": "x@0.1"})
+    assert one["verdict"] == "inconclusive" and one["reason"] == "single_seed"
+    assert one["margin"]["measures"].startswith("the smaller of")
 
 
 def test_the_deciding_comparison_without_p_values_or_without_comparisons():
     single = results_from({"x@0.002": [[1.0, 0.3]], "x@0.2": [[1.0, 0.5]]})
-    e = A.evaluate_claim(single, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}, 0.05, 0.1)
+    e = A.evaluate_claim(single, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2})
     assert e["deciding"]["a"] == "x@0.002" and e["deciding"]["verdict"] == "single_seed"
     none = results_from({"x@0.002": [[1.0, 0.3]]})
-    assert A.evaluate_claim(none, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}, 0.05, 0.1)[
-        "deciding"] == {}
+    e = A.evaluate_claim(none, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2})
+    assert e["deciding"] == {} and e["reason"] == "nothing_to_compare"
 
 
 def test_no_practical_number_of_seeds_is_said_in_words():

@@ -21,7 +21,7 @@ def results_from(groups: dict[str, list[list[float]]]) -> dict:
                          "diverged_epoch": None if val else 1})
             idx.append(len(runs) - 1)
         out.append({"group": name, "variant": variant, "lr": float(lr), "runs": idx, "sweep": None,
-                    **A.summarise_group([runs[i] for i in idx])})
+                    "declared_seeds": len(idx), **A.summarise_group([runs[i] for i in idx])})
     return {"runs": runs, "groups": out, "study": {"analysis": {"plateau_tol": 0.01}}}
 
 
@@ -30,8 +30,13 @@ HIGH = [[1.0, 0.60], [1.0, 0.62], [1.0, 0.59]]
 MIXED = [[1.0, 0.25], [1.0, 0.65], [1.0, 0.45]]
 
 
-def verdict(groups, check):
-    return A.evaluate_claim(results_from(groups), check, alpha=0.05, margin=0.1)["verdict"]
+def judged(groups, check, alpha=0.05, **kw) -> dict:
+    """The claim judged as a study of one claim judges it (verdicts.judge_claims)."""
+    return A.judge_claims(results_from(groups), [{"check": check}], A.Judging(alpha=alpha), **kw)[0]
+
+
+def verdict(groups, check, **kw):
+    return judged(groups, check, **kw)["verdict"]
 
 
 def test_lower_claim_flips_when_the_histories_are_swapped():
@@ -45,7 +50,7 @@ def test_overlapping_seeds_are_inconclusive():
     assert verdict({"x@0.1": MIXED, "y@0.1": HIGH}, check) == "inconclusive"
 
 
-def test_similar_needs_no_significant_difference_and_close_means():
+def test_similar_needs_the_difference_shown_inside_the_margin():
     check = {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
     assert verdict({"x@0.1": LOW, "y@0.1": [[1.0, 0.305], [1.0, 0.315], [1.0, 0.30]]}, check) == "supported"
     assert verdict({"x@0.1": LOW, "y@0.1": HIGH}, check) == "contradicted"
@@ -62,10 +67,11 @@ def test_single_seed_is_never_significant():
     r = results_from({"x@0.1": [[1.0, 0.3]], "y@0.1": [[1.0, 0.6]]})
     c = A.compare(r, "x@0.1", "y@0.1")
     assert c["verdict"] == "single_seed" and c["p_value"] is None
-    assert A.evaluate_claim(r, {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}, 0.05, 0.1)["verdict"] == "inconclusive"
+    assert verdict({"x@0.1": [[1.0, 0.3]], "y@0.1": [[1.0, 0.6]]},
+                   {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}) == "inconclusive"
 
 
-def test_per_seed_flags_need_every_seed():
+def test_per_seed_flags_are_tests_of_their_margin():
     up = [[1.0, 0.3, 0.6], [1.0, 0.3, 0.7], [1.0, 0.3, 0.65]]     # each ends far above its best
     flat = [[1.0, 0.3, 0.3], [1.0, 0.3, 0.31], [1.0, 0.3, 0.3]]
     assert verdict({"x@0.1": up}, {"overfits": "x@0.1"}) == "supported"
@@ -76,7 +82,11 @@ def test_per_seed_flags_need_every_seed():
     assert verdict({"x@0.1": LOW}, {"never_learns": "x@0.1"}) == "contradicted"
     improving = [[1.0, 0.8, 0.6], [1.0, 0.7, 0.5], [1.0, 0.9, 0.7]]
     assert verdict({"x@0.1": improving}, {"still_improving": "x@0.1"}) == "supported"
-    assert verdict({"x@0.1": flat}, {"plateaus_by": "x@0.1", "epoch": 2}) == "supported"
+    # Every seed levels off at epoch 2: no spread for a t-test, and a sign test on three seeds gives 0.25.
+    assert verdict({"x@0.1": flat}, {"plateaus_by": "x@0.1", "epoch": 2}) == "inconclusive"
+    early = [[1.0, 0.3, 0.3, 0.3, 0.3, 0.3], [1.0, 0.8, 0.3, 0.3, 0.3, 0.3], [1.0, 0.3, 0.3, 0.3, 0.3, 0.3],
+             [1.0, 0.8, 0.3, 0.3, 0.3, 0.3]]
+    assert verdict({"x@0.1": early}, {"plateaus_by": "x@0.1", "epoch": 5}) == "supported"   # at epoch 2 or 3
 
 
 def test_best_of_and_learning_rate_claims():

@@ -82,6 +82,32 @@ BAD = [
      "'claims', 'project' or 'summary'"),
     ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
      "variants.scratch-dropout.dropout: 1.5 is out of range (allowed: 0 to 0.99)"),
+    # The analysis block is bounded like every other key (alpha 1.5, a 500 % margin and a negative cap
+    # each used to render a full report).
+    ("alpha above one half", lambda d: d["analysis"].update(alpha=1.5),
+     "analysis.alpha: Input should be less than or equal to 0.5 (got 1.5)"),
+    ("alpha of zero", lambda d: d["analysis"].update(alpha=0),
+     "analysis.alpha: Input should be greater than 0 (got 0)"),
+    ("a relative margin of 500 %", lambda d: d["analysis"].update(similar_margin=5),
+     "analysis.similar_margin: Input should be less than 1 (got 5)"),
+    ("a negative cap on seeds", lambda d: d["analysis"].update(max_seeds=-1),
+     "analysis.max_seeds: Input should be greater than or equal to 2 (got -1)"),
+    ("a cap below the declared seeds", lambda d: d["analysis"].update(max_seeds=3),
+     "analysis.max_seeds: 3 is fewer than the 4 seeds scratch@0.2 declares (allowed: at least the most seeds "
+     "any group declares)"),
+    ("an unknown correction", lambda d: d["analysis"].update(correction="sidak"),
+     "analysis.correction: Input should be 'holm', 'bonferroni' or 'none' (got 'sidak')"),
+    ("a negative plateau tolerance", lambda d: d["analysis"].update(plateau_tol=-0.01),
+     "analysis.plateau_tol: Input should be greater than or equal to 0 (got -0.01)"),
+    ("a margin on a claim that is not 'similar'", lambda d: d["claims"][1]["check"].update(margin=0.1),
+     "claims[1].check: 'margin' is for 'similar' claims only (got it with 'higher')"),
+    ("a claim's relative margin of 150 %", lambda d: d["claims"][0]["check"].update(relative_margin=1.5),
+     "claims[0].check.relative_margin: Input should be less than 1 (got 1.5)"),
+    ("a claim's margin of zero", lambda d: d["claims"][0]["check"].update(margin=0),
+     "claims[0].check.margin: Input should be greater than 0 (got 0)"),
+    ("both margins on a claim", lambda d: d["claims"][0]["check"].update(margin=0.1, relative_margin=0.1),
+     "claims[0].check: give one of margin (in the metric's units) and relative_margin (a share of b's mean), not "
+     "both"),
 ]
 
 

@@ -33,9 +33,12 @@ def results(groups: dict[str, list[dict]]) -> dict:
         runs += rs
         variant, lr = name.split("@")
         out.append({"group": name, "variant": variant, "lr": float(lr), "runs": idx, "sweep": None,
-                    "title": name, "section": "2", **A.summarise_group(rs)})
+                    "title": name, "section": "2", "declared_seeds": len(rs), **A.summarise_group(rs)})
     return {"runs": runs, "groups": out, "comparisons": [], "claims": [], "sweeps": [],
-            "study": {"analysis": {"plateau_tol": 0.01, "alpha": 0.05}}}
+            "study": {"analysis": {"plateau_tol": 0.01, "alpha": 0.05, "correction": "holm", "similar_margin": 0.1,
+                                   "max_seeds": None},
+                      "plan": {"looks": 1, "alpha_per_look": 0.05, "restarts": []},
+                      "methods": {"n_claims": 0, "n_comparisons": 0}}}
 
 
 def text(sentences) -> list[str]:
@@ -165,8 +168,10 @@ LEAD = "Against B (§2.1, same learning rate), "
     ("diverged", "diverged", "both diverged in every seed."),
     ([[1.0, 0.5]], [[1.0, 0.4]], "the best validation loss differs by 0.100 (single seed, no noise estimate)."),
     ([[1.0, 0.5]] * 2, [[1.0, 0.5]] * 2, "the best validation loss is identical in every seed."),
-    ([[1.0, 0.5]] * 2, [[1.0, 0.4]] * 2, "the best validation loss is higher by 0.100 in every seed (no spread "
-                                         "within either)."),
+    ([[1.0, 0.5]] * 2, [[1.0, 0.4]] * 2, "the difference in best validation loss, 0.100, is within seed noise (no "
+                                         "spread within either, so the exact Mann–Whitney test: p = 0.333)."),
+    ([[1.0, 0.5]] * 5, [[1.0, 0.4]] * 5, "the best validation loss is higher by 0.100 ± 0.000 (no spread within "
+                                         "either, so the exact Mann–Whitney test: p = 0.008)."),
 ])
 def test_comparison_verdicts_in_words(a, b, expected):
     mk = lambda spec: ([run(status="diverged", divergence=STEPS, seed=k) for k in range(2)] if spec == "diverged"  # noqa
@@ -196,8 +201,8 @@ def test_the_uncertainty_of_a_comparison_in_words():
 
 # ---- claims and sweeps ----------------------------------------------------------------------------
 
-def with_claim(r, check):
-    r["claims"] = [{"check": check, **A.evaluate_claim(r, check, 0.05, 0.1)}]
+def with_claim(r, check, alpha=0.05):
+    r["claims"] = A.judge_claims(r, [{"check": check}], A.Judging(alpha=alpha))
     return r
 
 
@@ -210,23 +215,25 @@ def test_claim_evidence_for_each_kind():
                    {"lower": "best_val_loss", "a": "a@0.1", "b": "b@0.1"})
     assert r["claims"][0]["verdict"] == "supported"
     assert one(A.claim_evidence(r, 0)).startswith(
-        "best validation loss: a@0.1 0.310 ± 0.010 vs b@0.1 0.603 ± 0.015 (p < 0.001; 95 % CI ")
+        "best validation loss: a@0.1 0.310 ± 0.010 vs b@0.1 0.603 ± 0.015 (Welch's t-test, p < 0.001; 95 % CI ")
     r = with_claim(results({"a@0.1": seeds(0.30, 0.32, 0.31), "b@0.1": seeds(0.60, 0.62, 0.59),
                             "c@0.1": seeds(0.9, 0.95, 0.92)}),
                    {"best": "best_val_loss", "a": "a@0.1", "among": ["b@0.1", "c@0.1"]})
     words = one(A.claim_evidence(r, 0))
     assert words.startswith("a@0.1 ranks 1 of 3 by mean best validation loss (1 = lowest); it is significantly "
-                            "lower than 2 of 2 others and significantly higher than 0 (a diverged run counts as "
-                            "the higher loss). The least clear comparison, a@0.1 against c@0.1: difference -0.613")
+                            "lower than 2 of 2 others and, after Holm's method over those 2, significantly higher than "
+                            "0 (a diverged run counts as the higher loss). The least clear comparison, a@0.1 against "
+                            "c@0.1: difference -0.613")
     up = [1.0, 0.2, 0.1]
     r = with_claim(results({"a@0.1": [run([1.0, 0.3, 0.6], train=up, seed=0), run([1.0, 0.3, 0.7], train=up, seed=1),
                                       run([1.0, 0.3, 0.8], train=up, seed=2)]}), {"overfits": "a@0.1"})
     words = one(A.claim_evidence(r, 0))
     assert r["claims"][0]["verdict"] == "supported" and r["claims"][0]["margin"]["values"] == pytest.approx(
         [0.27, 0.37, 0.47])                                      # min(rise - 0.03, gap): the rise decides here
-    assert words.startswith("3 of 3 seeds of a@0.1 with a finished epoch overfit. The margin (the smaller of the "
-                            "final rise above the best validation loss less 10 % of it, and the final gap, positive "
-                            "when it holds) is 0.370 ± 0.100: 95 % CI ")
+    assert words.startswith("3 of 3 seeds of a@0.1 with a finished epoch overfit. Tested on each seed's margin (the "
+                            "smaller of the final rise above the best validation loss less 10 % of it, and the final "
+                            "gap; positive when it holds): 0.370 ± 0.100 (one-sample t-test against 0, p = 0.023); "
+                            "95 % CI ")
     r = with_claim(results({"a@0.2": [run(status="diverged", divergence=STEPS)]}), {"overfits": "a@0.2"})
     assert one(A.claim_evidence(r, 0)) == ("Every seed of a@0.2 diverged before finishing an epoch: there is no "
                                            "curve to judge.")
@@ -289,31 +296,36 @@ def test_the_results_json_entries_have_the_documented_keys():
     m = A.compute_metrics(hist([1.0, 0.5, 0.6]), 5)
     assert set(m) == {"best_val_loss", "best_epoch", "final_train_loss", "final_val_loss", "overfit_gap",
                       "gap_at_best", "plateau_epoch", "chance_loss", "learned", "val_acc_at_best", "final_rise",
-                      "upturn_epoch", "overfits", "collapse_epoch", "collapsed", "final_logit_range", "final_top_share"}
+                      "upturn_epoch", "overfits", "collapse_epoch", "collapsed", "final_logit_range", "final_top_share",
+                      "last_epoch", "last_gain"}
     assert set(A.compute_metrics([], 5)) == set(m)
     r = results({"a@0.1": seeds(0.25, 0.65, 0.45), "b@0.1": seeds(0.60, 0.62, 0.59)})
     g = r["groups"][0]
     assert set(g) >= {"n_seeds", "n_done", "n_diverged", "n_learned", "n_overfit", "n_upturn", "n_plateaued",
-                      "n_collapsed", "metrics"}
+                      "n_collapsed", "n_degenerate", "metrics"}
     assert set(g["metrics"]["best_val_loss"]) == {"mean", "std", "min", "max", "n", "values"}
     c = A.compare(r, "a@0.1", "b@0.1")
     assert set(c) == {"a", "b", "metric", "a_values", "b_values", "difference", "difference_se", "p_value", "alpha",
                       "verdict", "ci_low", "ci_high", "hedges_g", "mde", "power", "confidence", "needed_seeds",
-                      "needed_practical"}
+                      "needed_practical", "a_degenerate", "b_degenerate"}
     assert (c["a"], c["b"], c["metric"], c["alpha"], c["a_values"]) == ("a@0.1", "b@0.1", "best_val_loss", 0.05,
                                                                         [0.25, 0.65, 0.45])
-    keys = {"lower": {"kind", "metric", "comparison", "a_stats", "b_stats", "deciding", "verdict"},
-            "best": {"kind", "metric", "comparisons", "ranking", "rank", "n_beaten", "n_beating", "deciding", "verdict"},
-            "overfits": {"kind", "group", "count", "n", "epoch", "margin", "verdict"},
-            "lr_beats": {"kind", "metric", "better", "worse", "comparisons", "n", "n_better", "n_worse", "deciding",
-                         "verdict"}}
+    judged = {"kind", "candidate", "p_value", "reason", "check", "verdict", "p_adjusted", "correction", "family", "look",
+              "looks", "alpha_per_look", "seeds", "futile", "final"}
+    keys = {"lower": {"metric", "comparison", "a_stats", "b_stats", "deciding"},
+            "similar": {"metric", "comparison", "a_stats", "b_stats", "deciding", "similar_margin", "equivalence"},
+            "best": {"metric", "comparisons", "ranking", "rank", "n_beaten", "n_beating", "deciding", "deciding_index"},
+            "overfits": {"group", "count", "n", "epoch", "margin"},
+            "lr_beats": {"metric", "better", "worse", "comparisons", "n", "n_better", "n_worse", "deciding",
+                         "deciding_index"}}
     r = results({"a@0.1": seeds(0.25, 0.65, 0.45), "b@0.1": seeds(0.60, 0.62, 0.59), "a@0.2": seeds(0.9, 0.8)})
     for kind, check in (("lower", {"lower": "best_val_loss", "a": "a@0.1", "b": "b@0.1"}),
+                        ("similar", {"similar": "best_val_loss", "a": "a@0.1", "b": "b@0.1"}),
                         ("best", {"best": "best_val_loss", "a": "a@0.1", "among": ["b@0.1"]}),
                         ("overfits", {"overfits": "a@0.1"}),
                         ("lr_beats", {"lr_beats": "best_val_loss", "better": 0.1, "worse": 0.2})):
-        entry = A.evaluate_claim(r, check, 0.05, 0.1)
-        assert set(entry) == keys[kind], kind
+        entry = with_claim(r, check)["claims"][0]
+        assert set(entry) == keys[kind] | judged, kind
         assert entry["kind"] == kind
     s = A.sweep_summary(r, ["a@0.1", "b@0.1"], [1, 2], 1, 0.05)
     assert set(s) == {"points", "baseline", "comparisons_to_baseline", "worse_from", "all_diverged", "some_diverged"}
@@ -363,15 +375,16 @@ def test_claim_evidence_words_for_every_case():
                    {"similar": "best_val_loss", "a": "a@0.2", "b": "b@0.2"})
     assert r["claims"][0]["verdict"] == "inconclusive" and r["claims"][0]["reason"] == "both_collapsed"
     assert one(A.claim_evidence(r, 0)) == (
-        "best validation loss: a@0.2 1.609 ± 0.000 vs b@0.2 1.609 ± 0.001. Both collapsed in every seed: their "
-        "outputs no longer depend on the input, so the claim cannot be judged by them.")
+        "best validation loss: a@0.2 1.609 ± 0.000 vs b@0.2 1.609 ± 0.001. Inconclusive: both groups collapsed in every "
+        "seed: their outputs no longer depend on the input, so the claim cannot be judged by them.")
     r = with_claim(results({"a@0.1": seeds(0.3), "b@0.1": seeds(0.4)}), {"lower": "best_val_loss", "a": "a@0.1",
                                                                         "b": "b@0.1"})
-    assert one(A.claim_evidence(r, 0)) == ("best validation loss: a@0.1 0.300 vs b@0.1 0.400 (single seed, no noise "
-                                           "estimate).")
+    assert one(A.claim_evidence(r, 0)) == ("best validation loss: a@0.1 0.300 vs b@0.1 0.400. Inconclusive: a group it "
+                                           "rests on has a single seed, so there is no noise estimate.")
     r = with_claim(results({"a@0.2": [run(status="diverged", divergence=STEPS, seed=k) for k in range(2)],
                             "b@0.2": seeds(0.4, 0.5)}), {"higher": "best_val_loss", "a": "a@0.2", "b": "b@0.2"})
-    assert one(A.claim_evidence(r, 0)) == "best validation loss: a@0.2 diverged vs b@0.2 0.450 ± 0.071."
+    assert one(A.claim_evidence(r, 0)) == ("best validation loss: a@0.2 diverged vs b@0.2 0.450 ± 0.071 (a group that "
+                                           "diverged in every seed counts as the higher loss).")
     r = with_claim(results({"a@0.1": seeds(0.9, 0.95), "b@0.1": seeds(0.3, 0.31)}),
                    {"worst": "best_val_loss", "a": "a@0.1", "among": ["b@0.1"]})
     assert one(A.claim_evidence(r, 0)).startswith(
@@ -383,7 +396,10 @@ def test_claim_evidence_words_for_every_case():
     assert one(A.claim_evidence(r, 0)).startswith("a@0.2 diverged in every seed; it is significantly lower than 0 of 1")
     r = with_claim(results({"a@0.1": [run([1.0, 0.5, 0.5], seed=0), run([1.0, 0.5, 0.5], seed=1)]}),
                    {"plateaus_by": "a@0.1", "epoch": 2})
-    assert one(A.claim_evidence(r, 0)) == "2 of 2 seeds of a@0.1 level off by epoch 2."
+    assert one(A.claim_evidence(r, 0)) == (
+        "2 of 2 seeds of a@0.1 level off by epoch 2. Tested on each seed's margin (the given epoch minus the plateau "
+        "epoch, plus half an epoch; positive when it holds): 0.500 ± 0.000 (the same in every seed, so an exact sign "
+        "test, p = 0.500). Inconclusive: its p-value is not below 0.05.")
 
 
 def test_claims_use_the_alpha_they_are_given():
@@ -392,8 +408,8 @@ def test_claims_use_the_alpha_they_are_given():
     for check in ({"lower": "best_val_loss", "a": "a@0.1", "b": "b@0.1"},
                   {"best": "best_val_loss", "a": "a@0.1", "among": ["b@0.1"]},
                   {"lr_beats": "best_val_loss", "better": 0.1, "worse": 0.2}):
-        assert A.evaluate_claim(r, check, 0.05, 0.1)["verdict"] == "supported", check
-        assert A.evaluate_claim(r, check, 0.001, 0.1)["verdict"] == "inconclusive", check
+        assert with_claim(r, check, alpha=0.05)["claims"][0]["verdict"] == "supported", check
+        assert with_claim(r, check, alpha=0.001)["claims"][0]["verdict"] == "inconclusive", check
     c = A.compare(r, "a@0.1", "b@0.1", alpha=0.001)
     assert c["alpha"] == 0.001 and c["verdict"] == "within_noise" and c["needed_seeds"] > 3
 

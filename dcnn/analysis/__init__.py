@@ -1,24 +1,33 @@
-"""Pure functions: history → metrics → statistics → claims → observation sentences.
+"""Pure functions: history → metrics → statistics → claims → verdicts → observation sentences.
 
 The metric definitions are docs/metrics.md's; results.json and every sentence of the report use
 these functions and nothing else. Nothing here needs a model or torch.
 
-    metrics.py    one run's history → its metrics
-    numbers.py    Num: a printed number with the results.json pointer it came from
-    stats.py      seeds: aggregates, Welch's t-test, comparison verdicts
-    claims.py     a declared claim → its evidence and verdict; the freeze-depth sweep
-    sentences.py  the words under figures, in comparisons and for claims
+    metrics.py      one run's history → its metrics
+    numbers.py      Num: a printed number with the results.json pointer it came from
+    inference.py    the tests: Welch, two one-sided tests, a margin's t-test, corrections
+    uncertainty.py  intervals, effect sizes, power of Welch's test, seeds needed
+    stats.py        seeds: aggregates, comparison verdicts
+    claims.py       a declared claim → its evidence and the verdict it points to
+    verdicts.py     the study's claims as one family: corrected, at the planned look
+    sequential.py   the planned looks of dcnn run --decide; which groups grow
+    judge.py        dcnn.judge: one claim on two lists of numbers
+    calibration.py  the study's claims simulated where nothing differs: the false-verdict rate
+    sentences.py    the words under figures, in comparisons and for claims
 """
-from .claims import claim_groups, evaluate_claim, sweep_summary
+from .claims import Judging, claim_groups, claim_kind, evaluate_claim, sweep_summary
 from .metrics import LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
 from .numbers import Num, Sentence, format_number, get, num
-from .evidence import claim_evidence
+from .evidence import claim_evidence, methods_sentences
+from .inference import CORRECTIONS, q_values, welch
 from .sentences import comparison_sentence, group_observations, pm, run_observations, sweep_observations
-from .sequential import at_look, planned_looks, sequential_verdict
-from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group, welch
+from .sequential import groups_to_grow, planned_looks, study_looks
+from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group
+from .verdicts import judge_claims
 
-__all__ = ["LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss", "claim_evidence",
-           "compare", "comparison_sentence", "compute_metrics", "direction", "evaluate_claim", "format_number",
-           "get", "group_by_name", "group_index", "group_observations", "num", "plateau_epoch", "pm",
-           "run_observations", "summarise_group", "sweep_observations", "sweep_summary", "welch",
-           "at_look", "planned_looks", "sequential_verdict", "claim_groups"]
+__all__ = ["CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
+           "claim_evidence", "claim_groups", "claim_kind", "compare", "comparison_sentence", "compute_metrics",
+           "direction", "evaluate_claim", "format_number", "get", "group_by_name", "group_index",
+           "group_observations", "groups_to_grow", "judge_claims", "methods_sentences", "num", "planned_looks",
+           "plateau_epoch", "pm", "q_values", "run_observations", "study_looks", "summarise_group",
+           "sweep_observations", "sweep_summary", "welch"]

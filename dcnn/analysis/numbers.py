@@ -11,7 +11,7 @@ class Num:
 
     value: float | int
     ref: str            # JSON pointer into results.json, e.g. /runs/3/metrics/best_val_loss
-    fmt: str = "loss"   # loss (3 decimals) | int | pct (1 decimal, percent) | p (p-value) | g (shortest) | s (seconds) | count (1,234)
+    fmt: str = "loss"   # loss (3 decimals) | int | pct (1 decimal, percent) | p (p-value) | q | g (shortest) | s (seconds) | count (1,234)
 
     @property
     def text(self) -> str:
@@ -24,6 +24,7 @@ FORMATS = {
     "count": lambda v: f"{int(v):,}",
     "pct": lambda v: f"{100 * v:.1f} %",
     "p": lambda v: "p < 0.001" if v < 0.001 else f"p = {v:.3f}",
+    "q": lambda v: "q < 0.001" if v < 0.001 else f"q = {v:.3f}",   # a Benjamini–Hochberg q-value
     "g": lambda v: f"{v:g}",
     "s": lambda v: f"{v:.1f}",
     "d2": lambda v: f"{v:.2f}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..vocabulary import SETTING_WORDS
 from .metrics import COLLAPSE_RANGE
+from .uncertainty import CONFIDENCE, PRACTICAL_SEEDS
 from .numbers import Num, Sentence, get, num
 from .stats import direction, group_by_name
 
@@ -103,22 +104,26 @@ def collapse_words(results: dict, ri: int) -> Sentence:
                    " of the validation images."]
 
 
-def uncertainty_words(results: dict, ref: str) -> Sentence:
+def uncertainty_words(results: dict, ref: str, similar: bool = False) -> Sentence:
     """The uncertainty of a comparison (or margin) at ``ref``: its 95 % interval, Hedges' g, the
-    smallest difference its seeds would detect and, when undecided, the seeds that would."""
+    smallest difference its seeds would detect and, when undecided, the seeds that would. For a
+    "similar" claim (``similar``): the smallest margin its seeds could show similarity within, and the
+    seeds that would settle the observed difference against its margin (its interval is said apart)."""
     c = get(results, ref)
     if "ci_low" not in c:
         return []
-    s = ["95 % CI ", num(results, f"{ref}/ci_low"), " to ", num(results, f"{ref}/ci_high")]
+    s: Sentence = [] if similar else [f"{100 * CONFIDENCE:g} % CI ", num(results, f"{ref}/ci_low"), " to ",
+                                      num(results, f"{ref}/ci_high")]
     if c.get("hedges_g") is not None:
-        s += [", Hedges' g ", num(results, f"{ref}/hedges_g", "d2")]
+        s += [", " if s else "", "Hedges' g ", num(results, f"{ref}/hedges_g", "d2")]
     if c.get("mde") is not None:
-        s += ["; these seeds would detect a difference of ", num(results, f"{ref}/mde"), " with power ",
-              num(results, f"{ref}/power", "g")]
+        s += ["; these seeds could show similarity within ±" if similar else "; these seeds would detect a difference of ",
+              num(results, f"{ref}/mde"), " with power ", num(results, f"{ref}/power", "g")]
     if "needed_seeds" in c:
+        verb = "settle" if similar else "detect"
         s += ([", and the observed one with ", num(results, f"{ref}/needed_seeds", "int"), " seeds per group"]
-              if c["needed_practical"] else [", and no practical number of seeds (under 200) would detect the "
-                                             "observed one"])
+              if c["needed_practical"] else
+              [f", and no practical number of seeds (under {PRACTICAL_SEEDS}) would {verb} the observed one"])
     return s
 
 
@@ -249,14 +254,27 @@ def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base
                        "takes nearly every prediction), so the difference cannot speak to the setting."]
     more = uncertainty_words(results, C)
     more = ["; ", *more] if more else []
+    test = ([num(results, f"{C}/p_value", "p")] + ([", ", num(results, f"{C}/q_value", "q")]
+                                                   if c.get("q_value") is not None else []))
+    if c.get("test") == "mann_whitney":
+        test = ["no spread within either, so the exact Mann–Whitney test: ", *test]
     if v in ("lower", "higher"):
-        if c["p_value"] is None:
-            return lead + [f"the best validation loss is {v} by ", num(results, f"{C}/magnitude"),
-                           " in every seed (no spread within either)."]
         return lead + [f"the best validation loss is {v} by ", num(results, f"{C}/magnitude"), " ± ",
-                       num(results, f"{C}/difference_se"), " (", num(results, f"{C}/p_value", "p"), *more, ")."]
+                       num(results, f"{C}/difference_se"), " (", *test, *more, ")."] + degenerate_words(results, ci)
     return lead + ["the difference in best validation loss, ", num(results, f"{C}/difference"),
-                   ", is within seed noise (", num(results, f"{C}/p_value", "p"), *more, ")."]
+                   ", is within seed noise (", *test, *more, ")."] + degenerate_words(results, ci)
+
+
+def degenerate_words(results: dict, ci: int) -> Sentence:
+    """A comparison whose groups hold seeds that diverged after some epochs or collapsed says so."""
+    C = f"/comparisons/{ci}"
+    c = results["comparisons"][ci]
+    parts = [(side, where) for side, where in (("a", " here"), ("b", " in the other")) if c.get(f"{side}_degenerate")]
+    if not parts:
+        return []
+    said = [[num(results, f"{C}/{side}_degenerate", "int"), where] for side, where in parts]
+    return [" Seeds that diverged or collapsed: ", *(said[0] if len(said) == 1 else [*said[0], ", ", *said[1]]),
+            "; the difference may reflect failed runs more than the setting."]
 
 
 def _setting(vary: str, value: Num) -> list:

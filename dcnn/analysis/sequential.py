@@ -3,19 +3,20 @@
 Adding seeds because a result was inconclusive is repeated testing: tested at the study's alpha at
 every look, a difference that does not exist is found far more often than alpha says. A study that
 declares ``analysis.max_seeds`` plans its looks in advance — one look with the declared seeds, then
-one more after each added seed, up to max_seeds: K looks in all — and tests every claim at alpha / K
-at each look (a Bonferroni split of alpha over the planned looks). By the union bound the chance of
-any false verdict over all K looks stays at or below alpha, whatever the looks' correlation, and no
-distributional assumption beyond the t-test's own is needed; the price is some power at each look,
-which tests/test_decide.py measures. A claim is decided at its first look with a verdict, and the
-seeds after that look do not change it.
+one more after each added seed, up to max_seeds: K looks in all — and tests its claims at alpha / K
+at each look (a Bonferroni split of alpha over the planned looks), the claims of one look corrected
+together (verdicts.py). By the union bound the chance of any false verdict over all K looks stays at
+or below alpha, whatever the looks' correlation. At each look every claim is judged on all the seeds
+its groups have then, so a verdict always describes the seeds the report shows; a decided claim
+stops growing, as does one that more seeds up to the cap are not expected to decide.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Optional
 
 from ..vocabulary import INCONCLUSIVE
-from .stats import summarise_group
+from .claims import claim_groups
+from .stats import group_by_name
 
 
 def planned_looks(n0: int, max_seeds: Optional[int]) -> int:
@@ -23,24 +24,21 @@ def planned_looks(n0: int, max_seeds: Optional[int]) -> int:
     return 1 if max_seeds is None else max(1, max_seeds - n0 + 1)
 
 
-def at_look(results: dict, extra: int, n0: dict[str, int]) -> dict:
-    """results with every group cut to the seeds it had at a look: its declared ``n0[group]`` seeds
-    plus ``extra`` added ones (as the report was when that look was taken)."""
-    def cut(g: dict) -> dict:
-        runs = g["runs"][:n0.get(g["group"], g["n_seeds"]) + extra]
-        return dict(g, runs=runs, **summarise_group([results["runs"][i] for i in runs]))
-    return {**results, "groups": [cut(g) for g in results["groups"]]}
+def study_looks(results: dict, checks: list[dict], max_seeds: Optional[int]) -> int:
+    """The planned looks of a study: from the fewest seeds any group behind a claim declares."""
+    n0 = [group_by_name(results, g)["declared_seeds"] for check in checks for g in claim_groups(results, check)]
+    return planned_looks(min(n0), max_seeds) if n0 else 1
 
 
-def sequential_verdict(evaluate: Callable[[int, float], dict], looks: int, available: int,
-                       alpha: float) -> dict[str, Any]:
-    """Evaluate a claim at each look ``0 .. available`` (seeds added so far) at alpha / looks, and stop
-    at the first verdict. ``evaluate(extra_seeds, alpha)`` returns the claim's entry at that look.
-    ``final`` is False while nothing is decided and a planned look is left (more seeds may decide it)."""
-    per_look = alpha / looks
-    last = min(available, looks - 1)
-    for extra in range(last + 1):        # look 0 (the seeds there are) always runs, so entry is set
-        entry = evaluate(extra, per_look)
-        if entry["verdict"] != INCONCLUSIVE:
-            return {**entry, "look": extra + 1, "looks": looks, "alpha_per_look": per_look, "final": True}
-    return {**entry, "look": last + 1, "looks": looks, "alpha_per_look": per_look, "final": last + 1 == looks}
+def look_of(results: dict, groups: list[str], looks: int) -> int:
+    """Which look the seeds there are now make (1 = the declared seeds; at most ``looks``)."""
+    added = [group_by_name(results, g)["n_seeds"] - group_by_name(results, g)["declared_seeds"] for g in groups]
+    return min(looks, 1 + max([0, *added]))
+
+
+def groups_to_grow(results: dict, cap: int) -> list[str]:
+    """The groups that ``dcnn run --decide`` gives one more seed: those below the cap that a claim
+    rests on which is undecided and not ``final`` (no look left, or more seeds would not decide it)."""
+    grow = {g for c in results["claims"] if c["verdict"] == INCONCLUSIVE and not c["final"]
+            for g in claim_groups(results, c["check"]) if group_by_name(results, g)["n_seeds"] < cap}
+    return sorted(grow)

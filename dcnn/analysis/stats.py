@@ -1,11 +1,11 @@
 """Seeds: aggregates over a group's seeds, Welch's t-test between two groups, comparison verdicts."""
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Optional, Sequence
 
 from ..vocabulary import METRICS
-from .uncertainty import sample_sd, sample_var, two_groups
+from .inference import rank_p, welch
+from .uncertainty import sample_sd, two_groups
 
 
 def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
@@ -20,28 +20,12 @@ def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
     return {"mean": mean, "std": std, "min": min(present), "max": max(present), "n": n, "values": vals}
 
 
-def welch(a: Sequence[float], b: Sequence[float]) -> tuple[Optional[float], float, Optional[float]]:
-    """(p-value of Welch's t-test, mean(a) − mean(b), standard error of that difference).
-
-    p is None when either side has fewer than two values or both have no spread.
-    """
-    from scipy import stats
-
-    diff = sum(a) / len(a) - sum(b) / len(b)
-    if len(a) < 2 or len(b) < 2:
-        return None, diff, None
-    se = math.sqrt(sample_var(a) / len(a) + sample_var(b) / len(b))
-    if se == 0:
-        return None, diff, 0.0
-    p = float(stats.ttest_ind(list(a), list(b), equal_var=False).pvalue)
-    return (p if math.isfinite(p) else None), diff, se
-
-
 def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha: float = 0.05,
             uncertainty: bool = True) -> dict:
     """Compare group ``a`` with group ``b`` on ``metric`` across seeds.
 
-    verdict: lower | higher (significant at ``alpha``), within_noise, single_seed, identical,
+    verdict: lower | higher (significant at ``alpha``; Welch's t-test, or where neither side has any
+    spread the exact Mann–Whitney test), within_noise, single_seed, identical,
     a_diverged | b_diverged | both_diverged (no value to compare on one side), both_collapsed (every
     seed of both sides ended with outputs that do not depend on the input: the difference cannot
     speak to the setting), not_run. With two or more values on each side it also states its
@@ -65,14 +49,19 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
         out["verdict"] = "both_collapsed"
     elif len(av) < 2 or len(bv) < 2:
         out["verdict"] = "single_seed"
-    elif p is None:
-        out["verdict"] = "identical" if diff == 0 else ("lower" if diff < 0 else "higher")
+    elif p is None and diff == 0:
+        out["verdict"] = "identical"
+    elif p is None:                       # no spread in either group: an exact rank test instead
+        out.update(p_value=rank_p(av, bv), test="mann_whitney")
+        out["verdict"] = ("lower" if diff < 0 else "higher") if out["p_value"] < alpha else "within_noise"
     elif p < alpha:
         out["verdict"] = "lower" if diff < 0 else "higher"
     else:
         out["verdict"] = "within_noise"
+    # Seeds that diverged after some epochs (a cut-short curve) or collapsed: said beside the verdict.
+    out.update(a_degenerate=ga["n_degenerate"], b_degenerate=gb["n_degenerate"])
     if uncertainty:
-        out.update(two_groups(av, bv, alpha, significant=out["verdict"] in ("lower", "higher")))
+        out.update(two_groups(av, bv, alpha, decided=out["verdict"] in ("lower", "higher")))
     return out
 
 
@@ -100,6 +89,9 @@ def summarise_group(runs: Sequence[dict]) -> dict[str, Any]:
         "n_upturn": sum(r["metrics"]["upturn_epoch"] is not None for r in have),
         "n_plateaued": sum(r["metrics"]["plateau_epoch"] is not None for r in have),
         "n_collapsed": sum(bool(r["metrics"].get("collapsed")) for r in have),
+        # seeds with a curve that diverged after some epochs or collapsed (see claims.degenerate_runs)
+        "n_degenerate": sum(bool(r["history"]) and (r["status"] == "diverged" or bool(r["metrics"].get("collapsed")))
+                            for r in have),
         "metrics": metrics,
     }
 

@@ -197,7 +197,8 @@ def contents(parts: list[Part]) -> list[dict]:
     return out
 
 
-PROJECT_HEADINGS = ("How to reproduce", "Data and weights", "Metrics", "Software, device and time")
+PROJECT_HEADINGS = ("How to reproduce", "Data and weights", "Metrics", "Statistical methods",
+                    "Software, device and time")
 
 
 def claim_figures(results: dict, parts: list[Part]) -> list[list[str]]:

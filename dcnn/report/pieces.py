@@ -106,7 +106,7 @@ def learning_rates(o: Outline, number: str) -> dict:
 def claims(o: Outline, number: str) -> dict:
     paper = o.r["study"]["paper"]
     whose = f"The statements of {paper}" if paper else "The study's claims"
-    return {"whose": whose, "sequential": o.r["study"]["analysis"].get("max_seeds") is not None}
+    return {"whose": whose, "sequential": o.r["study"]["plan"]["looks"] > 1, "methods": o.place.get("project")}
 
 
 def project(o: Outline, number: str) -> dict:
@@ -116,7 +116,7 @@ def project(o: Outline, number: str) -> dict:
     devices = sorted({e.get("device", "?") if e.get("device_name") in (None, "", e.get("device"))
                       else f"{e['device']} ({e['device_name']})" for e in envs})
     return {"number": number, "versions": versions, "devices": devices, "commands": reproduce(study, r),
-            "pretraining": r["study"]["pretraining"]}
+            "pretraining": r["study"]["pretraining"], "methods": analysis.methods_sentences(r)}
 
 
 def reproduce(study: Study, r: dict) -> list[str]:

@@ -1,0 +1,97 @@
+"""``dcnn.judge``: one claim about two lists of numbers, judged exactly as a study's claims are.
+
+    >>> from dcnn import judge
+    >>> judge("similar", [1.0, 1.1, 0.9], [1.05, 1.25, 0.95], margin=0.1)["verdict"]
+    'inconclusive'
+
+The numbers become two groups of a results dict (synthetic.py) and go through claims.py and
+verdicts.py, so the verdict, p-value, interval, effect size and power are the report's.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Sequence, Union
+
+from .claims import Judging
+from .synthetic import results_from
+from .verdicts import judge_claims
+
+KINDS = ("lower", "higher", "similar")
+DEFAULT_RELATIVE_MARGIN = Judging().similar_margin
+
+
+def _numbers(name: str, values: Sequence[Any]) -> list[float]:
+    out = []
+    for v in values:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: {v!r} is not a number") from None
+        if not math.isfinite(x):
+            raise ValueError(f"{name}: {v!r} is not a finite number")
+        out.append(x)
+    if len(out) < 2:
+        raise ValueError(f"{name}: needs at least two values, one per seed (got {len(out)})")
+    return out
+
+
+def parse_margin(margin: Union[None, float, str]) -> dict:
+    """None (the default share of b's mean), a number (in the values' units) or "10%" (a share of b's mean)
+    → the claim keys it stands for."""
+    if margin is None:
+        return {"relative_margin": DEFAULT_RELATIVE_MARGIN}
+    text = str(margin).strip()
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"margin: {margin!r} is not a number or a percentage (e.g. 0.1 or 10%)") from None
+    if not math.isfinite(value) or value <= 0 or (text.endswith("%") and value >= 1):
+        raise ValueError(f"margin: {margin!r} must be positive (and a percentage below 100 %)")
+    return {"relative_margin": value} if text.endswith("%") else {"margin": value}
+
+
+def judge(kind: str, a: Sequence[float], b: Sequence[float], *, margin: Union[None, float, str] = None,
+          alpha: float = 0.05, looks: int = 1, look: int = 1) -> dict[str, Any]:
+    """Judge "a is lower / higher than b" or "a is similar to b" (within ±``margin``) from per-seed values.
+
+    Returns verdict (supported | contradicted | inconclusive), p_value (of the verdict's test, at
+    ``alpha / looks``), ci (the 95 % interval of mean(a) − mean(b); for similar, the (1 − 2·alpha/looks)
+    one that the two one-sided tests use), hedges_g, detectable_difference (power 0.8; for similar, the
+    smallest margin these values could show similarity within), seeds_needed (per group, for an
+    undecided verdict; None when decided or beyond 200), and the difference, margin and alpha used.
+    Bad input raises ValueError with one line."""
+    if kind not in KINDS:
+        raise ValueError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    a, b = _numbers("a", a), _numbers("b", b)
+    if not 0 < alpha <= 0.5:
+        raise ValueError(f"alpha: {alpha} must be in (0, 0.5]")
+    if looks < 1 or not 1 <= look <= looks:
+        raise ValueError(f"look: {look} of {looks} looks (allowed: 1 ≤ look ≤ looks)")
+    check = {kind: "best_val_loss", "a": "a@1", "b": "b@1", **(parse_margin(margin) if kind == "similar" else {})}
+    results = results_from({"a@1": [{"best_val_loss": v} for v in a], "b@1": [{"best_val_loss": v} for v in b]})
+    entry = judge_claims(results, [{"check": check}], Judging(alpha=alpha), correction="none", looks=looks)[0]
+    c = entry["comparison"]
+    eq = entry.get("equivalence", {})
+    ci = (eq.get("ci_low"), eq.get("ci_high")) if kind == "similar" else (c.get("ci_low"), c.get("ci_high"))
+    return {"kind": kind, "verdict": entry["verdict"], "p_value": entry["p_value"], "ci": list(ci),
+            "confidence": eq.get("confidence") if kind == "similar" else c.get("confidence"),
+            "hedges_g": c.get("hedges_g"), "detectable_difference": c.get("mde"),
+            "seeds_needed": c.get("needed_seeds"), "difference": c["difference"],
+            "margin": (entry.get("similar_margin") or {}).get("value"), "alpha": alpha, "looks": looks, "look": look,
+            "alpha_per_look": entry["alpha_per_look"], "reason": entry["reason"]}
+
+
+def format_judgement(j: dict) -> str:
+    """The judgement in a few lines, for the terminal."""
+    f = lambda v: "–" if v is None else f"{v:.4g}"  # noqa: E731
+    lines = [f"{j['kind']}: {j['verdict']}" + (f" ({j['reason'].replace('_', ' ')})" if j["reason"] else ""),
+             f"difference mean(a) − mean(b) = {f(j['difference'])}"
+             + (f", margin ±{f(j['margin'])}" if j["margin"] is not None else ""),
+             f"p = {f(j['p_value'])} at alpha {f(j['alpha_per_look'])}"
+             + (f" (look {j['look']} of {j['looks']})" if j["looks"] > 1 else ""),
+             f"{100 * (j['confidence'] or 0.95):.0f} % CI {f(j['ci'][0])} to {f(j['ci'][1])}, Hedges' g {f(j['hedges_g'])}",
+             f"detectable with power 0.8: {f(j['detectable_difference'])}"]
+    if j["verdict"] == "inconclusive":
+        n = j["seeds_needed"]
+        lines.append(f"seeds per group to decide it: {n}" if n else "seeds per group to decide it: more than 200")
+    return "\n".join(lines)
