@@ -97,7 +97,7 @@ def _rank_evidence(results: dict, ci: int) -> Sentence:
     return lead + [f"it is significantly {'lower' if best else 'higher'} than ",
                    num(results, f"{C}/n_beaten", "int"), f" of {k} others and{over} significantly "
                    f"{'higher' if best else 'lower'} than ", num(results, f"{C}/n_beating", "int"),
-                   " (a diverged run counts as the higher loss).", *_deciding_words(results, ci)]
+                   " (a diverged run counts as the higher loss).", *_deciding_words(results, ci), *_claim_p(results, ci)]
 
 
 def _deciding_words(results: dict, ci: int) -> Sentence:
@@ -127,7 +127,13 @@ def _lr_evidence(results: dict, ci: int) -> Sentence:
             METRIC_WORDS[c["metric"]], " than lr ", num(results, f"{C}/worse", "g"),
             " in ", num(results, f"{C}/n_better", "int"), " of ", num(results, f"{C}/n", "int"),
             f" variants (a diverged run counts as worse) and{over} a significantly higher one in ",
-            num(results, f"{C}/n_worse", "int"), ".", *_deciding_words(results, ci)]
+            num(results, f"{C}/n_worse", "int"), ".", *_deciding_words(results, ci), *_claim_p(results, ci)]
+
+
+def _claim_p(results: dict, ci: int) -> Sentence:
+    """A claim over several comparisons: the p-value of its own test, and corrected over the claims."""
+    test = _test_words(results, ci)
+    return [" The claim's own test: ", *test, "."] if test else []
 
 
 def _flag_evidence(results: dict, ci: int) -> Sentence:
@@ -223,7 +229,8 @@ def methods_sentences(results: dict) -> list[Sentence]:
                     "uses, at power ", f"{POWER:g}", ": for Welch's test they are simulated (", f"{DRAWS:,}",
                     " studies with each group's own spread, judged as Welch's test judges them, since with three "
                     "seeds a side the textbook noncentral-t formula overstates its power), for the difference that "
-                    "Hedges' g states rather than the raw one. A claim that seeds up to the cap would settle with "
+                    "Hedges' g states rather than the raw one, at the alpha of one look before the correction for "
+                    "the number of claims. A claim that seeds up to the cap would settle with "
                     "less than ", f"{100 * FUTILE_BELOW:g} %", " power is not given more seeds."])
     if plan.get("restarts"):
         r = plan["restarts"][-1]
