@@ -88,8 +88,7 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
     from dcnn.config import load_study
-    from dcnn.layout import parse_freeze_spec
-    from dcnn.models import vgg16
+    from dcnn.models import build_model, freeze_specs
 
     study = load_study(study_path, "paper")
     size, width = study.profile.image_size, study.profile.vgg_width_divisor
@@ -101,11 +100,10 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
     for spec in study.runs:
         s = spec.settings
         torch.manual_seed(spec.seed)
-        model = vgg16(1000, width)
+        model = build_model("vgg16", 1000, width_divisor=width)
         model.load_state_dict(torch.load(weights, weights_only=True))
         model.classifier[6] = nn.Linear(4096 // width, len(train_set.classes))
-        for f in s.freeze:
-            fs = parse_freeze_spec(f, "vgg16")
+        for fs in freeze_specs(s.freeze, "vgg16"):
             for m in list(model.get_submodule(fs.path))[fs.start:fs.stop]:
                 for p in m.parameters():
                     p.requires_grad_(False)

@@ -99,7 +99,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     _setup_logging(args.verbose)
     from .config import StudyError, load_study
     from .data import DataError
-    from .models import ModelError
+    from .freezing import ModelError
     from .store import Store, StoreError
 
     try:

@@ -1,15 +1,18 @@
-"""The study's data, decoded once: the demo's digits in memory, an ImageFolder's decoded tensors
-cached under ``build/data/task-*.pt`` (keyed by the files' names, sizes and times)."""
+"""The study's data, decoded once and kept once: each task's tensors in ``build/data/<fingerprint>.pt``
+(written the first time a task is seen; worker processes load them from there), and for an
+ImageFolder a small index ``build/data/folder-<files>-<size>.json`` naming the fingerprint of its
+decoded tensors (keyed by the files' names, sizes and times, so the images are decoded only once)."""
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from .config import Study
-from .data import DataError, TaskData, load_digits_tasks, load_imagefolder
+from .data import TaskData, load_imagefolder
+from .registry.data import folder_index, get_data_source
 from .store import Store, StoreError, atomic_write, dump_tensors, load_tensors
 
 log = logging.getLogger("dcnn")
@@ -18,7 +21,7 @@ log = logging.getLogger("dcnn")
 @dataclass
 class StudyData:
     target: TaskData
-    source: Optional[TaskData] = None   # the demo's pretraining task
+    source: Optional[TaskData] = None   # the pretraining task
 
     def to_dict(self) -> dict:
         return {"target": self.target.to_dict(), "source": self.source.to_dict() if self.source else None}
@@ -36,85 +39,77 @@ class StudyData:
         return {"target": one(self.target), "source": one(self.source) if self.source else None}
 
 
-def _imagefolder_index(root: Path) -> str:
-    """A cheap fingerprint of the files (names, sizes, times) to find already-decoded data."""
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            st = p.stat()
-            h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+def _folder_file(store: Store, root: Path, image_size: int) -> Path:
+    return store.root / "data" / f"folder-{folder_index(root)[:24]}-{image_size}.json"
 
 
-def decoded_path(study: Study, store: Store, data_dir) -> Optional[Path]:
-    """Where an ImageFolder's decoded tensors are cached (None for the digits or a missing dir)."""
-    if study.profile.data == "digits" or data_dir is None or not Path(data_dir).expanduser().is_dir():
-        return None
-    index = _imagefolder_index(Path(data_dir).expanduser().resolve())
-    return store.root / "data" / f"task-{index[:24]}-{study.profile.image_size}.pt"
+def keep_task(store: Store, task: TaskData) -> Path:
+    """The task's tensors in the build (written once); returns their file."""
+    path = store.task_file(task.fingerprint)
+    if not path.exists():
+        atomic_write(path, dump_tensors(task.to_dict()), fsync=False)
+    return path
 
 
-def _data_dir(study: Study, data_dir) -> Path:
-    if data_dir is None:
-        raise DataError(f"profile '{study.profile_name}' needs --data DIR (an ImageFolder with train/ and val/)")
-    return Path(data_dir).expanduser()
+def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode: bool) -> Optional[TaskData]:
+    """An ImageFolder's task, decoded once; None when ``decode`` is off and it was never decoded."""
+    from .data import DataError
 
-
-def _imagefolder(study: Study, store: Optional[Store], root: Path, decode: bool) -> Optional[TaskData]:
-    """An ImageFolder's task, decoded once: its decoded tensors are cached under build/data."""
     if not root.is_dir():
         raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
-    cached = decoded_path(study, store, root) if store else None
-    if cached is not None and cached.exists():
-        d = load_tensors(cached)
+    index = _folder_file(store, root, image_size) if store is not None else None
+    if index is not None and index.exists():
+        fingerprint = json.loads(index.read_text())["fingerprint"]
+        d = load_tensors(store.task_file(fingerprint))
         if d is not None:
             return TaskData.from_dict(d)
     if not decode:
         return None
-    task = load_imagefolder(root, study.profile.image_size)
-    if cached is not None:
+    task = load_imagefolder(root, image_size)
+    if index is not None:
         try:
-            atomic_write(cached, dump_tensors(task.to_dict()), fsync=False)
+            keep_task(store, task)
+            atomic_write(index, json.dumps({"fingerprint": task.fingerprint, "root": str(root)}).encode(), fsync=False)
         except StoreError as exc:
             log.warning("could not cache the decoded data: %s", exc)
     return task
 
 
-def source_dir(study: Study) -> Optional[Path]:
-    """An imagefolder profile's source ImageFolder (for its own pretraining), relative to the study file."""
-    if study.profile.source is None:
-        return None
-    return (study.path.parent / Path(study.profile.source).expanduser()).resolve()
+def will_decode(study: Study, store: Store, data_dir) -> bool:
+    """True when loading the study's data will decode images (worth starting worker processes meanwhile)."""
+    if not get_data_source(study.profile.data).needs_data_dir or data_dir is None:
+        return False
+    root = Path(data_dir).expanduser().resolve()
+    return root.is_dir() and not _folder_file(store, root, study.profile.image_size).exists()
 
 
-def load_study_data(study: Study, store: Optional[Store], data_dir: Optional[str | Path], *,
-                    decode: bool = True) -> Optional[StudyData]:
-    """The profile's data, decoded once (an ImageFolder's decoded tensors are cached under build/data).
-    With ``decode=False``, None instead of decoding an ImageFolder that is not cached yet."""
-    prof = study.profile
-    if prof.data == "digits":
-        source, target = load_digits_tasks(train_per_class=prof.train_per_class, val_per_class=prof.val_per_class,
-                                           image_size=prof.image_size, split_seed=prof.split_seed,
-                                           source_train_per_class=prof.source_train_per_class,
-                                           target_digits=tuple(prof.target_digits),
-                                           source_digits=tuple(prof.source_digits))
-        return StudyData(target, source)
-    target = _imagefolder(study, store, _data_dir(study, data_dir).resolve(), decode)
-    src = source_dir(study)
-    source = _imagefolder(study, store, src, decode) if src is not None else None
-    if target is None or (src is not None and source is None):
+def load_study_data(study: Study, store: Optional[Store], data_dir, *, decode: bool = True) -> Optional[StudyData]:
+    """The profile's data, from its registered source, decoded once. With ``decode=False``, None instead
+    of decoding images that were never decoded."""
+    source, target = get_data_source(study.profile.data).load(study.profile, study.path, store, data_dir, decode)
+    if target is None or (study.profile.source is not None and source is None):
         return None
     return StudyData(target, source)
 
 
 def num_classes_without_decoding(study: Study, data_dir) -> int:
-    """The target task's number of classes, from the folder names (no image is decoded)."""
-    if study.profile.data == "digits":
-        return 5
-    train = _data_dir(study, data_dir) / "train"
-    if not train.is_dir():
-        raise DataError(f"data directory {train} is missing (expected {train}/<class>/<image>)")
-    classes = [d for d in train.iterdir() if d.is_dir() and not d.name.startswith(".")]
-    if not classes:
-        raise DataError(f"data directory {train} has no class folders")
-    return len(classes)
+    """The study task's number of classes, as its source counts them (no image decoded)."""
+    return get_data_source(study.profile.data).num_classes(study.profile, data_dir)
+
+
+def task_files(store: Store, data: StudyData) -> dict[str, Optional[str]]:
+    """Where worker processes load the study's tasks from (each written once)."""
+    return {"target": str(keep_task(store, data.target)),
+            "source": str(keep_task(store, data.source)) if data.source else None}
+
+
+def load_task_files(files: dict[str, Optional[str]]) -> StudyData:
+    """The tasks a worker trains on, from the files task_files wrote."""
+    def one(path: Optional[str]) -> Optional[TaskData]:
+        if path is None:
+            return None
+        d = load_tensors(Path(path))
+        if d is None:
+            raise StoreError(f"the decoded data {path} is missing or damaged; rerun")
+        return TaskData.from_dict(d)
+    return StudyData(one(files["target"]), one(files["source"]))

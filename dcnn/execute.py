@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -15,9 +15,9 @@ from typing import Any, Callable, Optional
 import torch
 
 from . import faults
-from .datacache import StudyData
+from .datacache import StudyData, load_task_files
 from .plan import Backbone, Job, code_version
-from .store import Store, StoreError, load_tensors
+from .store import Store, StoreError
 from .train import FitResult, fit
 
 
@@ -26,7 +26,7 @@ class Outcome:
     """What the scheduler learns of a job it ran."""
 
     key: str
-    status: str                         # complete | diverged | interrupted | failed
+    status: str                         # complete | diverged | interrupted | failed | lost (its worker died)
     message: str = ""
     seconds: float = 0.0
     best_val_loss: Optional[float] = None
@@ -89,7 +89,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     """Train one job; returns (its payload for the cache, fit's result)."""
     task = data.source if job.is_pretraining else data.target
     t0 = time.perf_counter()
-    result = fit(job.fit, task.train, task.val, device=device, init_state=backbone_state,
+    result = fit(job.config, task.train, task.val, device=device, init_state=backbone_state,
                  checkpoint=checkpoint, on_epoch=on_epoch, should_stop=should_stop,
                  keep_state=job.is_pretraining, cuda_graphs=job.cuda_graphs,
                  cudnn_benchmark=job.cudnn_benchmark)
@@ -97,7 +97,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
         "kind": job.kind.value, "label": job.label, "status": result.status, "history": result.history,
         "diverged_epoch": result.diverged_epoch, "divergence": result.divergence,
         "trainable_params": result.trainable_params, "frozen_batchnorms": result.frozen_batchnorms,
-        "total_params": result.total_params, "num_classes": task.num_classes, "fit": asdict(job.fit),
+        "total_params": result.total_params, "num_classes": task.num_classes, "config": job.config.key_fields(),
         "backbone": str(job.backbone) if job.backbone else None, "code_version": code_version(), "data": job.data,
         "env": env_info(device), "train_seconds": round(time.perf_counter() - t0, 3), "finished_at": now(),
     }
@@ -112,7 +112,7 @@ def record(store: Store, job: Job, payload: dict, result: FitResult, seconds: fl
     """Write a finished job (a pretraining job with its weights) to the cache; an interrupted one
     writes nothing here (its checkpoint holds its finished epochs)."""
     progress = dict(resumed_at=result.start_epoch if result.start_epoch > 1 else None, steps=result.steps,
-                    epochs_done=len(result.history), epochs=job.fit.epochs)
+                    epochs_done=len(result.history), epochs=job.config.epochs)
     if payload["status"] == "interrupted":
         return Outcome(job.key, "interrupted", seconds=seconds, **progress)
     if job.is_pretraining:
@@ -141,13 +141,11 @@ class Worker:
         self._data: dict[str, StudyData] = {}
         self._backbones: dict[str, dict] = {}
 
-    def data(self, path: str) -> StudyData:
-        if path not in self._data:
-            d = load_tensors(Path(path))
-            if d is None:
-                raise StoreError(f"the decoded data {path} is missing or damaged; rerun")
-            self._data[path] = StudyData.from_dict(d)
-        return self._data[path]
+    def data(self, files: dict) -> StudyData:
+        key = f"{files['target']}|{files['source']}"
+        if key not in self._data:
+            self._data[key] = load_task_files(files)
+        return self._data[key]
 
     def backbone(self, job: Job, store: Store) -> Optional[dict]:
         """The pretrained weights, kept on this worker's device (each run copies them there, which on
@@ -166,7 +164,7 @@ class Worker:
                 self.events.put((job.key, epoch, row))
         return on_epoch
 
-    def execute(self, job: Job, root: str, data_path: str, force_fresh: bool = False) -> Outcome:
+    def execute(self, job: Job, root: str, data_files: dict, force_fresh: bool = False) -> Outcome:
         """Train ``job`` in this process and record its outcome."""
         store = Store(root)
         t0 = time.perf_counter()
@@ -175,7 +173,7 @@ class Worker:
             ckpt.clear()
         stop = self.stop
         try:
-            data = self.data(data_path)
+            data = self.data(data_files)
             backbone = self.backbone(job, store)
             faults.hit("train.start")
             payload, result = train_job(job, data, backbone, device=self.device, checkpoint=ckpt,

@@ -14,12 +14,12 @@ from .store import Store
 
 def count_params(settings, num_classes: int) -> tuple[int, int]:
     """(trainable, total) of a run's model, built on the meta device: no memory, no weights."""
-    from .models import build_model, check_freeze_spec, freeze, param_counts
+    from .models import build_model, freeze, freeze_specs, param_counts
 
     with torch.device("meta"):
-        model = build_model(settings.arch, num_classes, width_divisor=settings.width_divisor,
+        model = build_model(settings.model, num_classes, width_divisor=settings.width_divisor,
                             dropout=settings.dropout)
-    freeze(model, tuple(check_freeze_spec(s, settings.arch) for s in settings.freeze))
+    freeze(model, freeze_specs(settings.freeze, settings.model))
     return param_counts(model)
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .config import RunSpec, Study
-from .presets import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 from .datacache import StudyData
+from .presets import IMAGENET_MEAN, IMAGENET_STD
+from .registry.models import get_model
+from .settings import RunConfig
 from .store import Store
-from .fit_config import FitConfig
 
 
 class JobKind(str, enum.Enum):
@@ -49,7 +50,7 @@ class Job:
     kind: JobKind
     key: str
     label: str
-    fit: FitConfig
+    config: RunConfig               # what fit() receives; the key hashes it
     spec: Optional[RunSpec] = None
     backbone: Optional[Backbone] = None
     cost: float = 1.0               # a rough relative training cost, for ordering and the ETA
@@ -70,7 +71,7 @@ class Job:
 # ---- cache keys -------------------------------------------------------------------------------
 
 # The code that turns a configuration into numbers: any change to it means retraining.
-CODE_FILES = ("data.py", "layout.py", "models.py", "train.py", "fit_config.py")
+CODE_FILES = ("data.py", "freezing.py", "models.py", "registry/models.py", "settings.py", "train.py")
 
 
 def _code_fingerprint(source: str) -> str:
@@ -126,18 +127,16 @@ def _normalisation(rule: str, data: StudyData, study: Study) -> tuple[Optional[t
     return IMAGENET_MEAN, IMAGENET_STD
 
 
-def _cost(fit: FitConfig, n_train: int) -> float:
-    steps = fit.epochs * math.ceil(n_train / fit.batch_size)
-    per_step = 0.25 if fit.arch == "scratch_cnn" else 1.0 + 0.02 * fit.batch_size
-    frozen = sum(1 for f in fit.freeze if f.startswith("features"))
-    return steps * per_step * (0.7 if frozen else 1.0) + fit.epochs * 0.5
+def _cost(cfg: RunConfig, n_train: int) -> float:
+    """A rough relative training cost (to train the longest first): steps × the model's cost per step,
+    less for a model with frozen layers."""
+    steps = cfg.epochs * math.ceil(n_train / cfg.batch_size)
+    return steps * get_model(cfg.model).step_cost(cfg.batch_size) * (0.7 if cfg.freeze else 1.0) + cfg.epochs * 0.5
 
 
-def model_label(arch: str, width_divisor: int = 1) -> str:
+def model_label(model: str, width_divisor: int = 1) -> str:
     """How progress lines and the report name a model: VGG16/8 is VGG16 with every width / 8."""
-    if arch == "vgg16":
-        return "VGG16" + (f"/{width_divisor}" if width_divisor > 1 else "")
-    return "the scratch CNN" if arch == "scratch_cnn" else arch
+    return get_model(model).label(width_divisor)
 
 
 def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> list[Job]:
@@ -147,29 +146,25 @@ def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> l
         return []
     mean, std = data.source.channel_stats()
     jobs = []
-    for arch, width in dict.fromkeys((r.settings.arch, r.settings.width_divisor) for r in runs
-                                     if r.settings.pretrained):
-        fit = FitConfig(arch=arch, num_classes=data.source.num_classes, lr=p.lr, seed=p.seed, epochs=p.epochs,
-                        batch_size=p.batch_size, optimizer=p.optimizer, momentum=p.momentum,
+    for model, width in dict.fromkeys((r.settings.model, r.settings.width_divisor) for r in runs
+                                      if r.settings.pretrained):
+        cfg = RunConfig(model=model, normalise="train", num_classes=data.source.num_classes, lr=p.lr, seed=p.seed,
+                        epochs=p.epochs, batch_size=p.batch_size, optimizer=p.optimizer, momentum=p.momentum,
                         width_divisor=width, mean=mean, std=std)
-        key = make_key({"pretrain": asdict(fit), "data": data.source.fingerprint, "code": code_version()})
-        jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(arch, width)} on {data.source.name}", fit,
-                        cost=_cost(fit, len(data.source.train)), data=data.source.fingerprint))
+        key = make_key({"pretrain": cfg.key_fields(), "data": data.source.fingerprint, "code": code_version()})
+        jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(model, width)} on {data.source.name}", cfg,
+                        cost=_cost(cfg, len(data.source.train)), data=data.source.fingerprint))
     return jobs
 
 
 def run_job(spec: RunSpec, study: Study, data: StudyData, backbone: Optional[Backbone]) -> Job:
-    s = spec.settings
-    mean, std = _normalisation(s.normalise, data, study)
-    fit = FitConfig(arch=s.arch, num_classes=data.target.num_classes, lr=s.lr, seed=s.seed, epochs=s.epochs,
-                    batch_size=s.batch_size, optimizer=s.optimizer, momentum=s.momentum,
-                    width_divisor=s.width_divisor, dropout=s.dropout, freeze=s.freeze,
-                    augment=AUGMENT_PRESETS[s.augment] if s.augment else None, mean=mean, std=std,
-                    bf16=s.bf16, channels_last=s.channels_last)
-    bb = backbone if s.pretrained else None
-    key = make_key({"fit": asdict(fit), "data": data.target.fingerprint, "backbone": str(bb) if bb else None,
+    """A run's job: its configuration completed with what its data say (classes, normalisation)."""
+    mean, std = _normalisation(spec.settings.normalise, data, study)
+    cfg = spec.settings.model_copy(update={"num_classes": data.target.num_classes, "mean": mean, "std": std})
+    bb = backbone if cfg.pretrained else None
+    key = make_key({"config": cfg.key_fields(), "data": data.target.fingerprint, "backbone": str(bb) if bb else None,
                     "code": code_version()})
-    return Job(JobKind.RUN, key, spec.label, fit, spec, bb, _cost(fit, len(data.target.train)),
+    return Job(JobKind.RUN, key, spec.label, cfg, spec, bb, _cost(cfg, len(data.target.train)),
                cuda_graphs=study.profile.cuda_graphs, cudnn_benchmark=study.profile.cudnn_benchmark,
                data=data.target.fingerprint)
 
@@ -180,12 +175,13 @@ def backbone_of(study: Study, spec: RunSpec, pretrains: list[Job]) -> Optional[B
     if not s.pretrained:
         return None
     if study.profile.backbone_source == "own":
-        pre = next((j for j in pretrains if (j.fit.arch, j.fit.width_divisor) == (s.arch, s.width_divisor)), None)
+        pre = next((j for j in pretrains if (j.config.model, j.config.width_divisor) == (s.model, s.width_divisor)),
+                   None)
         return Backbone("own", pre.key) if pre else None
     from .models import torchvision_weights, weights_path
 
-    weights = torchvision_weights(s.arch, study.profile.weights)
-    return Backbone("torchvision", weights.name, s.arch, weights_path(s.arch, weights.name).name)
+    weights = torchvision_weights(s.model, study.profile.weights)
+    return Backbone("torchvision", weights.name, s.model, weights_path(s.model, weights.name).name)
 
 
 def plan(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> tuple[list[Job], list[Job]]:
@@ -244,7 +240,7 @@ def why(store: Store, job: Job, previous: dict[tuple, dict]) -> dict[str, Any]:
         out["why"] = "never trained"
         return out
     changes: dict[str, Any] = {}
-    settings = _changed_settings(old.get("fit", {}), json.loads(canonical_json(asdict(job.fit))))
+    settings = _changed_settings(old.get("config", {}), json.loads(canonical_json(job.config.key_fields())))
     if settings:
         changes["settings"] = settings
     if old.get("data") is not None and old["data"] != job.data:

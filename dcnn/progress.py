@@ -20,6 +20,15 @@ def fmt_time(s: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
 
 
+def counted(jobs: list["Job"]) -> str:
+    """"6 runs and 1 pretraining": a study's runs and its own backbones' pretraining, named apart."""
+    pre = sum(j.is_pretraining for j in jobs)
+    runs = len(jobs) - pre
+    parts = [f"{runs} run{'s' if runs != 1 else ''}"] if runs or not pre else []
+    parts += [f"{pre} backbone pretraining{'s' if pre != 1 else ''}"] if pre else []
+    return " and ".join(parts)
+
+
 class Reporter:
     """Run k of n, epoch, losses, time left: a live table on a terminal, one line per run otherwise."""
 
@@ -39,14 +48,14 @@ class Reporter:
         else:
             print(text, file=self.stream, flush=True)
 
-    def start(self, todo: list["Job"], cached: int) -> None:
+    def start(self, todo: list["Job"], cached: list["Job"]) -> None:
         self.total = len(todo)
         self.cost_total = sum(j.cost for j in todo)
         self.t0 = time.perf_counter()
         if not todo:
-            self.say(f"all {cached} runs are cached; nothing to train")
+            self.say(f"nothing to train: {counted(cached)} {'is' if len(cached) == 1 else 'are'} cached")
             return
-        self.say(f"{len(todo)} to train, {cached} cached")
+        self.say(f"to train: {counted(todo)}" + (f"; cached: {counted(cached)}" if cached else ""))
         if self.live_mode:
             from rich.console import Console
             from rich.live import Live
@@ -57,7 +66,7 @@ class Reporter:
 
     def eta(self) -> str:
         elapsed = time.perf_counter() - self.t0
-        partial = sum(j.cost * (e / j.fit.epochs) for j, e, _ in self.running.values())
+        partial = sum(j.cost * (e / j.config.epochs) for j, e, _ in self.running.values())
         done = self.cost_done + partial
         if done <= 0 or elapsed < 1:
             return "?"
@@ -71,7 +80,7 @@ class Reporter:
         for col in ("run", "epoch", "train", "val", "acc"):
             table.add_column(col)
         for job, epoch, row in list(self.running.values()):
-            table.add_row(job.label, f"{epoch}/{job.fit.epochs}",
+            table.add_row(job.label, f"{epoch}/{job.config.epochs}",
                           f"{row['train_loss']:.3f}" if row else "", f"{row['val_loss']:.3f}" if row else "",
                           f"{row['val_acc']:.2f}" if row else "")
         return table

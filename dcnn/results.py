@@ -4,7 +4,6 @@ Its format is documented in docs/results-json.md."""
 from __future__ import annotations
 
 import platform
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional
 
@@ -188,17 +187,14 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
 
 
 def _settings(settings) -> dict:
-    d = asdict(settings)
-    for k in ("lr", "seed"):
-        d.pop(k)
-    return d
+    return settings.model_dump(exclude={"lr", "seed", "seeds", "num_classes", "mean", "std"})
 
 
 def _own_backbone(pre: Job, record: Optional[dict]) -> dict[str, Any]:
-    out: dict[str, Any] = {"arch": pre.fit.arch, "width_divisor": pre.fit.width_divisor,
-                           "model": model_label(pre.fit.arch, pre.fit.width_divisor), "key": pre.key,
-                           "status": "missing" if record is None else record["status"], "epochs": pre.fit.epochs,
-                           "optimizer": pre.fit.optimizer, "lr": pre.fit.lr, "batch_size": pre.fit.batch_size}
+    c = pre.config
+    out: dict[str, Any] = {"arch": c.model, "width_divisor": c.width_divisor, "model": model_label(c.model, c.width_divisor),
+                           "key": pre.key, "status": "missing" if record is None else record["status"],
+                           "epochs": c.epochs, "optimizer": c.optimizer, "lr": c.lr, "batch_size": c.batch_size}
     if record is not None:
         hist = record["history"]
         out.update(source_accuracy=record.get("source_accuracy"), history=hist,

@@ -15,14 +15,13 @@ from typing import Optional
 import torch
 
 from .config import Study
-from .datacache import StudyData, decoded_path, load_study_data
+from .datacache import StudyData, load_study_data, task_files, will_decode
 from .execute import resolve_device
-from .executors import Executor
-from .executors.local import InlineExecutor, PoolExecutor
+from .executors import ExecContext, Executor, make_executor
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
 from .schedule import Scheduler, Summary, schedule
-from .store import Store, atomic_write, dump_tensors
+from .store import Store
 
 
 def default_workers(study: Study, device: torch.device) -> int:
@@ -35,7 +34,7 @@ def default_workers(study: Study, device: torch.device) -> int:
 @dataclass
 class Prepared:
     data: StudyData
-    data_path: Path             # the decoded data as one file that every worker process loads
+    data_files: dict            # the tasks' tensors, one file each, that every worker process loads
     pretrains: list[Job]        # this study's own pretraining, one per model a selected run needs
     jobs: list[Job]             # the pretraining jobs and every selected run
 
@@ -58,10 +57,7 @@ def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepar
         unique.setdefault(j.key, j)
     jobs = list(unique.values())
     _check_weights(jobs)
-    data_path = store.data_file(data.target.fingerprint)
-    if not data_path.exists():
-        atomic_write(data_path, dump_tensors(data.to_dict()), fsync=False)
-    return Prepared(data, data_path, pretrains, pretrains + jobs)
+    return Prepared(data, task_files(store, data), pretrains, pretrains + jobs)
 
 
 def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, data_dir=None,
@@ -81,37 +77,27 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     workers = workers or default_workers(study, dev)
     reporter = reporter or Reporter()
     pooled = executor == "local" and workers > 1
-    ctx = mp.get_context("spawn")
-    stop = ctx.Event() if pooled else threading.Event()
-    events = ctx.Queue() if pooled else None
+    mpc = mp.get_context("spawn")
+    ctx = ExecContext(str(store.root), str(dev), workers if executor == "local" else 1,
+                      mpc.Event() if pooled else threading.Event(),
+                      mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)
+    if pooled:
+        threading.Thread(target=pump_events, args=(ctx.events, reporter), daemon=True).start()
     ex: Optional[Executor] = None
-
-    def make_pool() -> PoolExecutor:
-        # One thread per run everywhere: a run's numbers do not depend on -j.
-        threading.Thread(target=pump_events, args=(events, reporter), daemon=True).start()
-        return PoolExecutor(str(store.root), None, str(dev), workers, 1, stop, events, set())
-
     try:
-        decoded = decoded_path(study, store, data_dir)
-        if pooled and decoded is not None and not decoded.exists():
-            ex = make_pool()  # decoding takes a while: let the workers start meanwhile
+        if pooled and will_decode(study, store, data_dir):
+            ex = make_executor(executor, ctx)   # decoding takes a while: let the workers start meanwhile
         p = prepare(study, store, patterns or [], data_dir)
         todo = [j for j in p.jobs if force or not is_cached(store, j)]
         if not force:
             say_why(store, todo, reporter)
-        force_keys = {j.key for j in p.jobs} if force else set()
-        if executor == "ray" and todo:
-            from .executors.ray import RayExecutor
-
-            ex = RayExecutor(store, p.data, dev, ray_address, study.profile, stop, force_keys)
-        elif pooled and todo:
-            ex = ex or make_pool()
-            ex.data_path, ex.force = str(p.data_path), force_keys
-        else:
-            torch.set_num_threads(1)
-            ex = InlineExecutor(str(store.root), str(p.data_path), str(dev), stop, EventSink(reporter), force_keys)
-        summary = schedule(Scheduler(todo, len(p.jobs) - len(todo), p.pretrains, store, ex, force=force,
-                                     reporter=reporter, stop=stop))
+        ctx.force = {j.key for j in p.jobs} if force else set()
+        ctx.data_files, ctx.data = p.data_files, p.data
+        if not todo and ex is None:            # nothing to train: no pool, no cluster
+            ctx.workers, executor = 1, "local"
+        ex = ex or make_executor(executor, ctx)
+        summary = schedule(Scheduler(todo, [j for j in p.jobs if j not in todo], p.pretrains, store, ex, force=force,
+                                     reporter=reporter, stop=ctx.stop))
         store.sweep_temporaries()   # what a worker that died mid-write left behind
     except KeyboardInterrupt:
         _cancel(ex, reporter)
@@ -121,8 +107,8 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         if ex is not None:
             ex.close()
         reporter.close()
-        if events is not None:
-            events.put(None)
+        if pooled:
+            ctx.events.put(None)
     return summary
 
 

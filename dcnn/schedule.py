@@ -11,7 +11,6 @@ import signal
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +34,11 @@ class Summary:
 
 
 class Scheduler:
-    def __init__(self, todo: list[Job], cached: int, pretrains: list[Job], store: Store, executor: Executor, *,
+    def __init__(self, todo: list[Job], cached: list[Job], pretrains: list[Job], store: Store, executor: Executor, *,
                  force: bool, reporter: Reporter, stop: Any):
-        self.todo, self.store, self.executor, self.force = todo, store, executor, force
+        self.todo, self.cached, self.store, self.executor, self.force = todo, cached, store, executor, force
         self.reporter, self.stop = reporter, stop
-        self.summary = Summary(cached=cached)
+        self.summary = Summary(cached=len(cached))
         self.pending = sorted(todo, key=lambda j: (not j.is_pretraining, -j.cost))
         self.running: dict[Future, tuple[Job, Lock]] = {}
         self.lost: dict[str, int] = {}   # how often each job's worker process died under it
@@ -50,7 +49,7 @@ class Scheduler:
 
     def run(self) -> Summary:
         t0 = time.perf_counter()
-        self.reporter.start(self.todo, self.summary.cached)
+        self.reporter.start(self.todo, self.cached)
         while self.pending or self.running:
             if self.stop.is_set():
                 self.pending.clear()
@@ -94,16 +93,15 @@ class Scheduler:
         job, lock = self.running.pop(fut)
         try:
             outcome: Outcome = fut.result()
-        except BrokenProcessPool:   # its worker died; every epoch it finished is checkpointed
+        finally:
+            lock.release()
+        if outcome.status == "lost":    # its worker died; every epoch it finished is checkpointed
             self.lost[job.key] = self.lost.get(job.key, 0) + 1
             if self.lost[job.key] <= MAX_WORKER_LOSSES and not self.stop.is_set():
                 self.reporter.retrying(job)
                 self.pending.insert(0, job)
                 return
-            outcome = Outcome(job.key, "failed", "the worker process training it died (killed by a signal, "
-                              "perhaps out of memory); rerun to resume from its last finished epoch")
-        finally:
-            lock.release()
+            outcome = Outcome(job.key, "failed", outcome.message)
         self.reporter.finished(job, outcome)
         self.account(job, outcome)
 

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
+from .registry.data import get_data_source
+from .settings import NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides
 from .vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
 
 
@@ -22,17 +24,6 @@ class StudyError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
-def _number(v: Any) -> Any:
-    # YAML 1.1 reads "2e-3" as a string; accept it as the number it obviously is.
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return v
-    return v
-
-
-Float = Annotated[float, BeforeValidator(_number)]
 Metric = Literal[METRICS]  # type: ignore[valid-type]
 
 
@@ -56,51 +47,36 @@ class Strict(BaseModel):
         return data
 
 
-class Settings(Strict):
-    """What a variant may set; unset fields come from what it extends, then from ``defaults``."""
-
-    model: Optional[str] = None           # scratch_cnn, vgg16 or a torchvision classification model
-    pretrained: Optional[bool] = None
-    normalise: Optional[Literal["none", "train", "backbone"]] = None
-    augment: Optional[bool] = None
-    dropout: Optional[Float] = None
-    freeze: Optional[list[str]] = None
-    batch_size: Optional[int] = None
-    epochs: Optional[int] = None
-    optimizer: Optional[Literal["sgd", "adam"]] = None
-    momentum: Optional[Float] = None
-    seeds: Optional[int] = None
-
-
-SETTING_FIELDS = tuple(Settings.model_fields)
-
-
-class Defaults(Strict):
-    epochs: int = 20
-    batch_size: int = 1
-    optimizer: Literal["sgd", "adam"] = "sgd"
-    momentum: Float = 0.0
-    seeds: int = 1
+LearningRate = Annotated[Float, Field(gt=0, le=100)]
 
 
 class RunEntry(Strict):
-    lr: Float
+    lr: LearningRate
     section: str
     figure: Optional[Union[int, list[int]]] = None  # a list: one single-seed figure per seed
     seeds: Optional[int] = None
 
 
-class Variant(Settings):
+class Variant(Strict):
     title: str
     heading: Optional[str] = None
     extends: Optional[str] = None
     compare_to: Optional[str] = None          # default: what it extends
     also_compare_to: list[str] = []           # further variants to compare with, at the same lr
     runs: list[RunEntry]
+    settings: Overrides = Overrides()         # its own setting keys, gathered (below)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_settings(cls, data: Any) -> Any:
+        """A variant states its settings beside its other keys (``model: vgg16``, ``dropout: 0.5``)."""
+        if isinstance(data, dict) and "settings" not in data:
+            data = dict(data)
+            data["settings"] = {k: data.pop(k) for k in SETTING_FIELDS if k in data}
+        return data
 
 
-SWEEPABLE = ("lr", "batch_size", "dropout", "momentum", "epochs", "frozen_conv_layers")
-INT_SETTINGS = ("batch_size", "epochs", "frozen_conv_layers")
+SWEEPABLE = ("lr", *NUMERIC_SETTINGS, "frozen_conv_layers")
 
 
 class Sweep(Strict):
@@ -110,7 +86,7 @@ class Sweep(Strict):
     title: str
     vary: Literal[SWEEPABLE]              # type: ignore[valid-type]
     values: list[Float]
-    lr: Optional[Float] = None            # needed unless the sweep varies the learning rate
+    lr: Optional[LearningRate] = None     # needed unless the sweep varies the learning rate
     batch_size: Optional[int] = None
     seeds: Optional[int] = None
     section: str
@@ -173,8 +149,7 @@ class Check(Strict):
     @property
     def groups(self) -> list[str]:
         """Every ``variant@lr`` the check names."""
-        own = [getattr(self, self.kind)] if CLAIM_KINDS[self.kind].shape == "flag" else []
-        return [g for g in (self.a, self.b, *own) if g is not None] + list(self.among or [])
+        return CLAIM_KINDS[self.kind].names(self.model_dump(exclude_none=True))
 
 
 class Claim(Strict):
@@ -193,7 +168,7 @@ class Pretrain(Strict):
 
 
 class Profile(Strict):
-    data: Literal["digits", "imagefolder"]
+    data: str                             # a registered data source (registry/data.py): digits, imagefolder
     image_size: int
     train_per_class: Optional[int] = None
     val_per_class: Optional[int] = None
@@ -217,16 +192,12 @@ class Profile(Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> "Profile":
-        if self.data == "digits":
-            missing = [k for k in ("train_per_class", "val_per_class") if getattr(self, k) is None]
-            if missing:
-                raise PydanticCustomError("profile", "data: digits needs {missing}", {"missing": ", ".join(missing)})
-            if self.source is not None:
-                raise PydanticCustomError("profile", "data: digits takes no source (its source task is "
-                                          "source_digits)", {})
-        elif (self.source is None) != (self.pretrain is None):
-            raise PydanticCustomError("profile", "data: imagefolder pretrains its own backbone with both "
-                                      "source (an ImageFolder with train/ and val/) and pretrain, or neither", {})
+        try:
+            lack = get_data_source(self.data).check(self)
+        except ValueError as exc:
+            raise PydanticCustomError("profile", "{msg}", {"msg": str(exc)}) from None
+        if lack:
+            raise PydanticCustomError("profile", "{msg}", {"msg": lack})
         if self.pretrain is not None and self.weights is not None:
             raise PydanticCustomError("profile", "weights (torchvision's) and pretrain (this study's own) "
                                       "exclude each other", {})
@@ -269,7 +240,7 @@ SectionEntry = Annotated[Section, BeforeValidator(_heading_only)]
 class StudyFile(Strict):
     title: str
     paper: Optional[str] = None           # the paper the study reproduces, as it is cited
-    defaults: Defaults = Defaults()
+    defaults: Overrides = Overrides()
     analysis: Analysis = Analysis()
     profiles: dict[str, Profile]
     sections: dict[str, SectionEntry] = {}   # number -> heading, or {heading, text, shows}
@@ -280,74 +251,3 @@ class StudyFile(Strict):
     def section(self, number: str) -> Optional[Section]:
         """The study's declaration of a report section."""
         return self.sections.get(number)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml.safe_load that rejects duplicate keys instead of silently keeping the last one."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise StudyError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}' "
-                             f"(first at line {seen[key] + 1}); every key, variant name included, must be unique")
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-_TYPE_TAGS = {"int", "float", "str", "bool"}  # pydantic names union members in the location
-
-
-def _format_loc(loc: tuple) -> str:
-    """pydantic's error location as the user's key path (its own type tags left out)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith("function-") or "[" in part or part in _TYPE_TAGS:
-            continue
-        else:
-            out += ("." if out else "") + part
-    return out or "(top level)"
-
-
-def _one_line(path: Path, err: ValidationError) -> str:
-    e = err.errors(include_url=False)[0]
-    msg = e["msg"]
-    if e["type"] in ("missing",):
-        msg = "missing required key"
-    elif e["type"] not in ("unknown_key", "claim_kind", "claim_params", "profile", "value_error") \
-            and "input" in e and not isinstance(e["input"], (dict, list)):
-        msg = f"{msg} (got {e['input']!r})"
-    msg = msg.replace("Value error, ", "")
-    return f"{path}: {_format_loc(e['loc'])}: {msg}"
-
-
-def load_study_file(path: Path | str) -> StudyFile:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise StudyError(f"{path}: study file not found (pass --study FILE)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StudyError(f"{path}: cannot read the study file ({exc})") from None
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no tags that run code
-    except StudyError as exc:
-        raise StudyError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise StudyError(f"{path}: {where}not valid YAML ({problem})") from None
-    if not isinstance(raw, dict):
-        raise StudyError(f"{path}: (top level): expected a mapping with keys title, profiles, variants, ...")
-    try:
-        return StudyFile.model_validate(raw)
-    except ValidationError as exc:
-        raise StudyError(_one_line(path, exc)) from None

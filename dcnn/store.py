@@ -10,8 +10,8 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     locks/<key>.lock             held (flock) by the process training that run
     seeds.json                   {group: seeds}: the seeds dcnn run --decide added to the study's
     decide-plan.json             the looks the first dcnn run --decide planned (looks.py)
-    data/<fingerprint>.pt        decoded data shared by worker processes
-    data/task-<files>-<size>.pt  an ImageFolder decoded once, keyed by its files' names, sizes and times
+    data/<fingerprint>.pt        a task's decoded tensors, written once, loaded by worker processes
+    data/folder-<files>-<size>.json  an ImageFolder decoded once: its files' names, sizes and times → fingerprint
 
 A file is written to a temporary name, flushed, fsynced and renamed, so a kill leaves either the
 old file or the new one. Every file carries a SHA-256 of its content; one that does not match is
@@ -279,7 +279,8 @@ class Store:
         atomic_write(self.root / "decide-plan.json", dump_json(plan))
 
     # -- decoded data for worker processes
-    def data_file(self, fingerprint: str) -> Path:
+    def task_file(self, fingerprint: str) -> Path:
+        """A task's decoded tensors (datacache.py)."""
         return self.root / "data" / f"{fingerprint[:24]}.pt"
 
     def sweep_temporaries(self) -> int:

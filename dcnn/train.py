@@ -13,10 +13,10 @@ import torch.nn.functional as F
 
 from . import faults
 from .data import Preprocess, Split, epoch_batches
-from .fit_config import FitConfig
-from .layout import HEAD
-from .models import (build_model, check_freeze_spec, freeze, frozen_batchnorms, head_path, keep_frozen,
-                     param_counts, replace_head)
+from .models import build_model, freeze, freeze_specs, head_path, param_counts, replace_head
+from .presets import AUGMENT_PRESETS
+from .registry.models import get_model
+from .settings import RunConfig
 
 log = logging.getLogger("dcnn")
 
@@ -43,7 +43,7 @@ class FitResult:
 OPTIMIZERS = ("sgd", "adam")
 
 
-def make_optimizer(cfg: FitConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+def make_optimizer(cfg: RunConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
     if cfg.optimizer == "adam":
@@ -57,26 +57,23 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7_919) % (2 ** 63 - 1)
 
 
-def freeze_specs(cfg: FitConfig) -> tuple:
-    return tuple(check_freeze_spec(s, cfg.arch) for s in cfg.freeze)
-
-
-def build_for_fit(cfg: FitConfig, init_state: dict | None) -> torch.nn.Module:
+def build_for_fit(cfg: RunConfig, init_state: dict | None) -> torch.nn.Module:
     """The model at epoch 0: seeded init, optional pretrained weights, new head, freezing."""
+    spec = get_model(cfg.model)
     if init_state is None:
         torch.manual_seed(cfg.seed)
-        model = build_model(cfg.arch, cfg.num_classes, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
+        model = build_model(cfg.model, cfg.num_classes, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
     else:
         # Pretrained weights replace every initial value: build on the meta device (no init work,
         # ~2 s saved for the full VGG16) and take copies of the weights.
         with torch.device("meta"):
-            head = HEAD.get(cfg.arch) or head_path(build_model(cfg.arch, 1000), cfg.arch)
+            head = spec.head or head_path(build_model(cfg.model, 1000), spec)
             n_out = int(init_state[f"{head}.weight"].shape[0])
-            model = build_model(cfg.arch, n_out, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
+            model = build_model(cfg.model, n_out, width_divisor=cfg.width_divisor, dropout=cfg.dropout)
         model.load_state_dict({k: v.detach().clone() for k, v in init_state.items()}, assign=True)
         torch.manual_seed(cfg.seed)
-        replace_head(model, cfg.num_classes, cfg.arch)
-    freeze(model, freeze_specs(cfg))
+        replace_head(model, cfg.num_classes, spec)
+    model.frozen_batchnorms = len(freeze(model, freeze_specs(cfg.freeze, cfg.model)))
     return model
 
 
@@ -187,7 +184,7 @@ class GraphedStep:
         self.loss, self.graph = loss.detach(), graph
 
 
-def make_step(model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: FitConfig, device: torch.device,
+def make_step(model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: RunConfig, device: torch.device,
               autocast, cuda_graphs: bool):
     eager = EagerStep(model, opt, autocast, cfg.channels_last)
     # Adam keeps its step count on the host, which a graph cannot update: SGD only.
@@ -206,14 +203,13 @@ def _resume(checkpoint: Checkpoint | None, model: torch.nn.Module, opt: torch.op
     return list(state["history"]), int(state["epoch"]) + 1
 
 
-def _train_epoch(model: torch.nn.Module, step_fn, train: Split, cfg: FitConfig, pre: Preprocess, epoch: int,
-                 device: torch.device, frozen_bn: list) -> tuple[float, list[torch.Tensor]]:
+def _train_epoch(model: torch.nn.Module, step_fn, train: Split, cfg: RunConfig, pre: Preprocess, epoch: int,
+                 device: torch.device) -> tuple[float, list[torch.Tensor]]:
     """One epoch of optimizer steps: (mean training loss, non-finite when the run diverged; the
     batch losses of its steps, up to the first non-finite one)."""
     gen = torch.Generator().manual_seed(epoch_seed(cfg.seed, epoch))
     torch.manual_seed(epoch_seed(cfg.seed, epoch))  # dropout
-    model.train()
-    keep_frozen(frozen_bn)
+    model.train()          # (frozen BatchNorm layers stay in eval: models.freeze)
     # A host sync per step is free on the CPU and costly on a GPU: check divergence accordingly.
     check_every = 1 if device.type == "cpu" else 50
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -242,7 +238,7 @@ def _divergence(epoch: int, losses: list[torch.Tensor], steps_before: int) -> di
             "non_finite": "nan" if math.isnan(bad) else ("inf" if bad > 0 else "-inf")}
 
 
-def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
+def fit(cfg: RunConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
         init_state: dict | None = None, checkpoint: Checkpoint | None = None,
         on_epoch: Callable[[int, dict], None] | None = None,
         should_stop: Callable[[], bool] | None = None, keep_state: bool = False,
@@ -259,13 +255,12 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
         # shapes spends more time tuning than it saves, so it is a declared option.
         torch.backends.cudnn.benchmark = cudnn_benchmark
     model = build_for_fit(cfg, init_state)
-    frozen_bn = frozen_batchnorms(model, freeze_specs(cfg))
     trainable, total = param_counts(model)
     model.to(device)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
     opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
-    pre = Preprocess(cfg.augment, cfg.mean, cfg.std)
+    pre = Preprocess(AUGMENT_PRESETS[cfg.augment_preset] if cfg.augment else None, cfg.mean, cfg.std)
     train, val = train.to(device), val.to(device)   # decoded once, kept on the device
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cfg.bf16 and device.type == "cuda" \
         else nullcontext
@@ -273,10 +268,10 @@ def fit(cfg: FitConfig, train: Split, val: Split, *, device: torch.device | str 
     step_fn = make_step(model, opt, cfg, device, autocast, cuda_graphs)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     result = FitResult(history, "complete", trainable, total, start_epoch=start_epoch,
-                       frozen_batchnorms=len(frozen_bn))
+                       frozen_batchnorms=model.frozen_batchnorms)
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
-        train_loss, losses = _train_epoch(model, step_fn, train, cfg, pre, epoch, device, frozen_bn)
+        train_loss, losses = _train_epoch(model, step_fn, train, cfg, pre, epoch, device)
         result.steps += len(losses)
         ev = (evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
               if math.isfinite(train_loss) else {"val_loss": math.nan})

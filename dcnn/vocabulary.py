@@ -39,6 +39,15 @@ class ClaimKind:
     params: tuple[str, ...] = ()    # the other keys it takes
     words: str = ""                 # flags: what every seed must have done, as a verb phrase
 
+    def names(self, check: dict) -> list[str]:
+        """The ``variant@lr`` groups a check of this kind names (an lr_beats claim names none: its groups
+        are every variant run at both rates, analysis.claim_groups)."""
+        if self.shape == "compare":
+            return [check["a"], check["b"]]
+        if self.shape == "rank":
+            return list(dict.fromkeys([check["a"], *check["among"]]))
+        return [check[self.name]] if self.shape == "flag" else []
+
 
 CLAIM_KINDS: dict[str, ClaimKind] = {k.name: k for k in (
     ClaimKind("lower", "compare", ("a", "b")),

@@ -176,7 +176,7 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
     out = {}
     for job in pretrains + jobs:
         n = len(data.source.train) if job.is_pretraining else len(data.target.train)
-        out[Store.short(job.key)] = (math.ceil(n / job.fit.batch_size), job.fit.epochs)
+        out[Store.short(job.key)] = (math.ceil(n / job.config.batch_size), job.config.epochs)
     return out
 
 

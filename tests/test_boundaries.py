@@ -335,7 +335,7 @@ def test_sentences_end_where_they_should():
                             "c@0.1": seeds(0.9, 0.95, 0.92)}),
                    {"best": "best_val_loss", "a": "a@0.1", "among": ["b@0.1", "c@0.1"]})
     words = one(A.claim_evidence(r, 0))
-    assert "-0.613 (p < 0.001; 95 % CI " in words and words.endswith(" with power 0.8).")
+    assert "-0.613 (p < 0.001; 95 % CI " in words and words.endswith(" with power 0.8). The claim's own test: p < 0.001.")
     r = with_claim(results({"a@0.1": seeds(0.30, 0.32, 0.31), "b@0.1": seeds(0.60, 0.62, 0.59)}),
                    {"lower": "best_val_loss", "a": "a@0.1", "b": "b@0.1"})
     assert one(A.claim_evidence(r, 0)).endswith(" with power 0.8).")

@@ -27,8 +27,19 @@ def test_equal_histories_pass_and_timings_do_not_count(tmp_path):
     b = _results(tmp_path / "b.json", [0.7, 0.6], extra_run=True)
     out = _compare(a, b)
     assert out.returncode == 0
-    assert out.stdout.splitlines() == ["2 runs in both: 2 identical, 0 different; only in the first: 0, only in "
-                                       "the second: 1", "pretraining history (1 epochs): identical"]
+    assert out.stdout.splitlines() == ["2 runs trained in both: 2 identical, 0 different; not trained in one of "
+                                       "them: 0; only in the first: 0, only in the second: 1",
+                                       "pretraining history (1 epochs): identical"]
+
+
+def test_a_run_not_trained_in_one_build_is_counted_apart(tmp_path):
+    a = _results(tmp_path / "a.json", [0.7, 0.6])
+    data = json.loads(open(_results(tmp_path / "b.json", [0.7, 0.5])).read())
+    data["runs"][1].update(status="missing", history=[])
+    (tmp_path / "b.json").write_text(json.dumps(data))
+    out = _compare(a, str(tmp_path / "b.json"))
+    assert out.returncode == 0 and out.stdout.startswith("1 runs trained in both: 1 identical, 0 different; not "
+                                                         "trained in one of them: 1;")
 
 
 def test_a_difference_in_the_last_digit_is_named(tmp_path):

@@ -23,7 +23,8 @@ def test_shipped_study_declares_the_papers_27_figures():
 def test_a_variant_inherits_what_it_does_not_state():
     study = load_study(STUDY)
     aug = next(r for r in study.runs if r.variant == "scratch-augment")
-    assert aug.settings.arch == "scratch_cnn" and aug.settings.augment == "digits" and aug.settings.epochs == 20
+    assert aug.settings.model == "scratch_cnn" and aug.settings.augment and aug.settings.augment_preset == "digits"
+    assert aug.settings.epochs == 20
     assert aug.compare_to == "scratch"
 
 
@@ -43,13 +44,13 @@ BAD = [
     ("bad freeze spec", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["features[0:40]"]),
      "variants.vgg16-freeze-all.freeze: bad freeze spec 'features[0:40]': features has 31 modules"),
     ("freezing the new head", lambda d: d["variants"]["vgg16-freeze-classifier"].update(freeze=["classifier[0:7]"]),
-     "classifier[6] is the new output layer, which always trains"),
+     "it covers classifier[6], the new output layer, which always trains (freeze at most classifier[0:6])"),
     ("garbled freeze spec", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["features 0-30"]),
-     "bad freeze spec 'features 0-30' (allowed: features[start:stop]"),
+     "bad freeze spec 'features 0-30' (allowed: a module path, optionally with a slice: features[start:stop]"),
     ("circular extends", lambda d: d["variants"]["scratch"].update(extends="scratch-dropout"),
      "circular extends"),
     ("learning rate out of range", lambda d: d["variants"]["scratch"]["runs"][0].update(lr=-0.1),
-     "variants.scratch.lr: -0.1 is out of range"),
+     "variants.scratch.runs[0].lr: Input should be greater than 0 (got -0.1)"),
     ("figure used twice", lambda d: d["variants"]["scratch-augment"]["runs"][0].update(figure=10),
      "figure 10 is already used by"),
     ("unknown claim run", lambda d: d["claims"][0]["check"].update(a="scratch-augment@0.3"),
@@ -81,7 +82,7 @@ BAD = [
      "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'sweeps', "
      "'claims', 'project' or 'summary'"),
     ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
-     "variants.scratch-dropout.dropout: 1.5 is out of range (allowed: 0 to 0.99)"),
+     "variants.scratch-dropout.dropout: Input should be less than or equal to 0.99 (got 1.5)"),
     # The analysis block is bounded like every other key (alpha 1.5, a 500 % margin and a negative cap
     # each used to render a full report).
     ("alpha above one half", lambda d: d["analysis"].update(alpha=1.5),

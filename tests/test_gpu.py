@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dcnn.data import load_digits_tasks
-from dcnn.fit_config import FitConfig
+from dcnn.settings import RunConfig
 from dcnn.train import EagerStep, GraphedStep, build_for_fit, fit, make_optimizer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 def test_graphed_steps_equal_eager_steps():
     torch.backends.cudnn.deterministic = True
-    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.01, seed=0, width_divisor=8, batch_size=4, momentum=0.9)
+    cfg = RunConfig(model="vgg16", num_classes=5, lr=0.01, seed=0, width_divisor=8, batch_size=4, momentum=0.9)
     x = torch.rand(40, 3, 32, 32, device="cuda")
     y = torch.randint(0, 5, (40,), device="cuda")
     losses = []
@@ -37,9 +37,9 @@ def test_graphed_steps_equal_eager_steps():
 @pytest.mark.parametrize("bf16,channels_last,rel", [(False, True, 1e-3), (True, False, 5e-2), (True, True, 5e-2)])
 def test_speed_options_give_the_fp32_numbers_within_their_rounding(bf16, channels_last, rel):
     task = load_digits_tasks(train_per_class=10, val_per_class=5)[1]
-    base = dict(arch="vgg16", num_classes=5, lr=0.01, seed=0, epochs=2, batch_size=3, width_divisor=8)
-    fp32 = fit(FitConfig(**base), task.train, task.val, device="cuda")
-    res = fit(FitConfig(**base, bf16=bf16, channels_last=channels_last), task.train, task.val, device="cuda")
+    base = dict(model="vgg16", num_classes=5, lr=0.01, seed=0, epochs=2, batch_size=3, width_divisor=8)
+    fp32 = fit(RunConfig(**base), task.train, task.val, device="cuda")
+    res = fit(RunConfig(**base, bf16=bf16, channels_last=channels_last), task.train, task.val, device="cuda")
     assert fp32.status == res.status == "complete" and len(res.history) == 2
     for a, b in zip(fp32.history, res.history):
         for k in ("train_loss", "val_loss"):
@@ -50,6 +50,6 @@ def test_speed_options_give_the_fp32_numbers_within_their_rounding(bf16, channel
 
 def test_divergence_is_caught_on_the_gpu():
     task = load_digits_tasks(train_per_class=10, val_per_class=5)[1]
-    res = fit(FitConfig(arch="vgg16", num_classes=5, lr=1e6, seed=0, epochs=3, width_divisor=8),
+    res = fit(RunConfig(model="vgg16", num_classes=5, lr=1e6, seed=0, epochs=3, width_divisor=8),
               task.train, task.val, device="cuda")
     assert res.status == "diverged" and res.diverged_epoch == 1

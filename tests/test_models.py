@@ -8,17 +8,18 @@ import yaml
 from torch import nn
 
 from conftest import STUDY, make_imagefolder
-from dcnn import layout, models
+from dcnn import freezing, models
 from dcnn.cli import main
+from dcnn.registry.models import MODELS, get_model, vgg16_first_convs
 from dcnn.data import load_digits_tasks
-from dcnn.fit_config import FitConfig
+from dcnn.settings import RunConfig
 from dcnn.train import build_for_fit, fit, make_optimizer
 
 
 @pytest.mark.parametrize("width", [1, 8, 32])
 def test_vgg16_keeps_torchvisions_layout_at_every_width(width):
     with torch.device("meta"):
-        m = models.vgg16(5, width)
+        m = models.build_model("vgg16", 5, width_divisor=width)
     assert len(m.features) == 31 and len(m.classifier) == 7
     assert sum(isinstance(x, nn.Conv2d) for x in m.features) == 13
     assert sum(isinstance(x, nn.MaxPool2d) for x in m.features) == 5
@@ -30,34 +31,39 @@ def test_full_width_state_dict_matches_torchvision():
     from torchvision.models import vgg16
 
     with torch.device("meta"):
-        ours, theirs = models.vgg16(1000, 1), vgg16(weights=None)
+        ours, theirs = models.build_model("vgg16", 1000), vgg16(weights=None)
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
 
 
-def test_layout_table_matches_the_models():
-    for arch, lengths in layout.LAYOUT.items():
-        with torch.device("meta"):
-            m = models.build_model(arch, 5, width_divisor=8)
-        children = {name: (len(c) if isinstance(c, nn.Sequential) else None) for name, c in m.named_children()}
-        assert children == lengths
-        assert m.get_submodule(layout.HEAD[arch]) is list(m.modules())[-1]     # the output layer is the last
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_registered_models_layout_and_head_match_the_model_it_builds(name):
+    spec = MODELS[name]
+    with torch.device("meta"):
+        m = models.build_model(name, 5, width_divisor=8)
+    children = {n: (len(c) if isinstance(c, nn.Sequential) else None) for n, c in m.named_children()}
+    assert children == spec.layout
+    assert m.get_submodule(spec.head) is list(m.modules())[-1]           # the output layer is the last
+    assert freezing.own_tree(spec).head == models.meta_tree(spec).head   # the registered tree is the real one
+    with torch.device("meta"):
+        assert models.build_model(name, 7).get_submodule(spec.head).out_features == 7
 
 
 def test_freeze_spec_parsing():
-    assert layout.parse_freeze_spec("features[0:15]", "vgg16") == layout.FreezeSpec("features", 0, 15)
-    assert layout.parse_freeze_spec("features[15:]", "vgg16") == layout.FreezeSpec("features", 15, 31)
+    vgg = get_model("vgg16")
+    assert freezing.check_freeze("features[0:15]", vgg) == freezing.FreezeSpec("features", 0, 15)
+    assert freezing.check_freeze("features[15:]", vgg) == freezing.FreezeSpec("features", 15, 31)
     with pytest.raises(ValueError, match="features has 31 modules"):
-        layout.parse_freeze_spec("features[10:5]", "vgg16")
+        freezing.check_freeze("features[10:5]", vgg)
     with pytest.raises(ValueError, match="always trains"):
-        layout.parse_freeze_spec("classifier[:]", "vgg16")
+        freezing.check_freeze("classifier[:]", vgg)
 
 
-def test_conv_freeze_spec_counts_conv_layers():
-    assert layout.conv_freeze_spec(0) is None
-    assert str(layout.conv_freeze_spec(1)) == "features[0:2]"
-    assert str(layout.conv_freeze_spec(2)) == "features[0:4]"
-    assert str(layout.conv_freeze_spec(3)) == "features[0:7]"     # past the first max-pool
-    assert str(layout.conv_freeze_spec(13)) == "features[0:30]"   # every conv: the paper's "all 30 layers"
+def test_vgg16_counts_its_first_conv_layers():
+    assert vgg16_first_convs(0) is None
+    assert vgg16_first_convs(1) == "features[0:2]"
+    assert vgg16_first_convs(2) == "features[0:4]"
+    assert vgg16_first_convs(3) == "features[0:7]"     # past the first max-pool
+    assert vgg16_first_convs(13) == "features[0:30]"   # every conv: the paper's "all 30 layers"
 
 
 def test_paper_parameter_counts_without_loading_weights(tmp_path, capsys, monkeypatch):
@@ -86,8 +92,8 @@ def _tiny():
 
 def test_frozen_parameters_do_not_change_and_the_rest_do():
     task = _tiny()
-    init = {k: v.clone() for k, v in models.vgg16(5, 32).state_dict().items()}
-    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.05, seed=1, epochs=1, batch_size=2, width_divisor=32,
+    init = {k: v.clone() for k, v in models.build_model("vgg16", 5, width_divisor=32).state_dict().items()}
+    cfg = RunConfig(model="vgg16", num_classes=5, lr=0.05, seed=1, epochs=1, batch_size=2, width_divisor=32,
                     freeze=("features[0:15]", "classifier[0:3]"))
     before = {k: v.clone() for k, v in build_for_fit(cfg, init).state_dict().items()}
     after = fit(cfg, task.train, task.val, init_state=init, keep_state=True).state_dict
@@ -99,7 +105,7 @@ def test_frozen_parameters_do_not_change_and_the_rest_do():
 
 
 def test_optimizer_holds_only_trainable_parameters():
-    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.1, seed=0, width_divisor=32, freeze=("features[0:30]",))
+    cfg = RunConfig(model="vgg16", num_classes=5, lr=0.1, seed=0, width_divisor=32, freeze=("features[0:30]",))
     model = build_for_fit(cfg, None)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(cfg, params)
@@ -112,14 +118,14 @@ def test_imagenet_weights_load_from_the_torch_hub_cache(tmp_path, monkeypatch):
     path = models.weights_path("vgg16", "IMAGENET1K_V1")
     assert path == tmp_path / "hub" / "checkpoints" / "vgg16-397923af.pth"
     with torch.device("meta"):
-        shapes = {k: v.shape for k, v in models.vgg16(1000, 1).state_dict().items()}
+        shapes = {k: v.shape for k, v in models.build_model("vgg16", 1000).state_dict().items()}
     state = {k: torch.zeros(s) for k, s in shapes.items()}
     state["classifier.6.bias"] = torch.arange(1000, dtype=torch.float32)
     path.parent.mkdir(parents=True)
     torch.save(state, path)
     loaded = models.load_weights("vgg16", "IMAGENET1K_V1")
     assert torch.equal(loaded["classifier.6.bias"], state["classifier.6.bias"])
-    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.1, seed=0)
+    cfg = RunConfig(model="vgg16", num_classes=5, lr=0.1, seed=0)
     m = build_for_fit(cfg, loaded)
     assert m.classifier[6].out_features == 5 and torch.equal(m.features[0].weight, torch.zeros(64, 3, 3, 3))
 
@@ -134,7 +140,7 @@ def _offline(monkeypatch):
 def test_missing_imagenet_weights_offline_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     _offline(monkeypatch)
-    with pytest.raises(models.ModelError) as exc:
+    with pytest.raises(freezing.ModelError) as exc:
         models.load_weights("vgg16", "IMAGENET1K_V1")
     msg = str(exc.value)
     assert "\n" not in msg
@@ -189,11 +195,11 @@ def test_list_params_gives_torchvisions_totals_for_any_model(tmp_path, capsys, m
 
 def test_an_unknown_module_path_lists_the_models_top_level_modules():
     with pytest.raises(ValueError) as exc:
-        models.check_freeze_spec("layer5", "resnet18")
+        freezing.check_freeze("layer5", get_model("resnet18"))
     assert str(exc.value) == ("bad freeze spec 'layer5': resnet18 has no module 'layer5' (its top-level modules: "
                               "conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc)")
     with pytest.raises(ValueError, match="covers fc, the new output layer, which always trains"):
-        models.check_freeze_spec("fc", "resnet18")
+        freezing.check_freeze("fc", get_model("resnet18"))
 
 
 def test_torchvision_weights_replace_the_head_and_freeze_batchnorm_statistics(tmp_path, monkeypatch):
@@ -207,7 +213,7 @@ def test_torchvision_weights_replace_the_head_and_freeze_batchnorm_statistics(tm
     torch.save(reference.state_dict(), path)
     state = models.load_weights("resnet18")
     task = _tiny()
-    cfg = FitConfig(arch="resnet18", num_classes=5, lr=0.05, seed=1, epochs=1, batch_size=3, freeze=("layer1",))
+    cfg = RunConfig(model="resnet18", num_classes=5, lr=0.05, seed=1, epochs=1, batch_size=3, freeze=("layer1",))
     model = build_for_fit(cfg, state)
     assert model.fc.out_features == 5 and torch.equal(model.conv1.weight, reference.conv1.weight)
     after = fit(cfg, task.train, task.val, init_state=state, keep_state=True)

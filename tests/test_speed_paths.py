@@ -13,7 +13,7 @@ from dcnn.plan import plan
 from dcnn.progress import Reporter
 from dcnn.runner import run_study
 from dcnn.store import Store
-from dcnn.fit_config import FitConfig
+from dcnn.settings import RunConfig
 from dcnn.train import build_for_fit, evaluate, fit
 
 TOLERANCE = 1e-6
@@ -31,7 +31,7 @@ def test_runner_history_equals_a_direct_fit(tmp_path):
     torch.set_num_threads(1)
     for job in jobs:
         cached = store.read_result(job.key)["history"]
-        direct = fit(job.fit, data.target.train, data.target.val,
+        direct = fit(job.config, data.target.train, data.target.val,
                      init_state=backbone if job.backbone else None).history
         strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]
         assert strip(cached) == strip(direct), job.label
@@ -52,7 +52,7 @@ class CountingModel(torch.nn.Module):
 def test_batched_evaluation_equals_one_image_at_a_time():
     # 650 validation images: more than one evaluation batch (at most 500 at 32x32), so two batches.
     task = load_digits_tasks(train_per_class=5, val_per_class=130)[1]
-    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.01, seed=0, width_divisor=8)
+    cfg = RunConfig(model="vgg16", num_classes=5, lr=0.01, seed=0, width_divisor=8)
     model = build_for_fit(cfg, None)
     pre = Preprocess(None, (0.1, 0.1, 0.1), (0.3, 0.3, 0.3))
     counting = CountingModel(model)

@@ -7,8 +7,7 @@ import pytest
 
 from conftest import dcnn, load_results, minimal_study, resumed, trace_count, write_study
 from dcnn.data import load_digits_tasks
-from dcnn.fit_config import FitConfig
-from dcnn.presets import AUGMENT_PRESETS
+from dcnn.settings import RunConfig
 from dcnn.train import fit
 
 
@@ -22,16 +21,16 @@ def no_seconds(history):
 
 
 def test_same_seed_gives_an_identical_history(task):
-    cfg = FitConfig(arch="scratch_cnn", num_classes=5, lr=0.05, seed=3, epochs=3, dropout=0.5,
-                    augment=AUGMENT_PRESETS["digits"])
+    cfg = RunConfig(model="scratch_cnn", num_classes=5, lr=0.05, seed=3, epochs=3, dropout=0.5,
+                    augment=True, augment_preset="digits")
     a, b = fit(cfg, task.train, task.val), fit(cfg, task.train, task.val)
     assert no_seconds(a.history) == no_seconds(b.history)
-    c = fit(FitConfig(**{**cfg.__dict__, "seed": 4}), task.train, task.val)
+    c = fit(cfg.model_copy(update={"seed": 4}), task.train, task.val)
     assert no_seconds(c.history) != no_seconds(a.history)
 
 
 def test_a_nan_loss_stops_the_run_as_diverged(task):
-    res = fit(FitConfig(arch="vgg16", num_classes=5, lr=1e6, seed=0, epochs=5, width_divisor=32),
+    res = fit(RunConfig(model="vgg16", num_classes=5, lr=1e6, seed=0, epochs=5, width_divisor=32),
               task.train, task.val)
     assert res.status == "diverged"
     assert res.diverged_epoch == len(res.history) + 1
@@ -55,7 +54,7 @@ class MemoryCheckpoint:
 
 
 def test_resuming_from_a_checkpoint_equals_an_uninterrupted_run(task):
-    cfg = FitConfig(arch="vgg16", num_classes=5, lr=0.01, seed=0, epochs=4, width_divisor=32, momentum=0.9,
+    cfg = RunConfig(model="vgg16", num_classes=5, lr=0.01, seed=0, epochs=4, width_divisor=32, momentum=0.9,
                     batch_size=2)
     full = fit(cfg, task.train, task.val)
     ckpt = MemoryCheckpoint()

@@ -2,10 +2,11 @@
 
     python tools/compare_results.py OLD/results.json NEW/results.json
 
-Runs are matched by (variant, lr, seed); a run is the same when its status and every epoch's
-epoch, train_loss, val_loss and val_acc are equal to the last digit (timings are left out). The
-pretraining's history is compared too. Exits 1 when a run both files hold differs. Used to check
-that a refactor changed no result (BENCHMARKS.md).
+Runs are matched by (variant, lr, seed); a run trained in both is the same when its status and
+every epoch's epoch, train_loss, val_loss and val_acc are equal to the last digit (timings are left
+out); a run not trained in one of them is counted apart. The pretraining's history is compared too.
+Exits 1 when a run both files trained differs. Used to check that a refactor changed no result
+(BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -35,9 +36,12 @@ def main(argv: list[str]) -> int:
         return 2
     a, b = (json.loads(open(p).read()) for p in argv)
     ra, rb = _runs(a), _runs(b)
-    common = sorted(set(ra) & set(rb), key=str)
+    both = sorted(set(ra) & set(rb), key=str)
+    trained = lambda r: r["status"] in ("complete", "diverged")  # noqa: E731
+    common = [k for k in both if trained(ra[k]) and trained(rb[k])]
     differ = [k for k in common if _numbers(ra[k]) != _numbers(rb[k])]
-    print(f"{len(common)} runs in both: {len(common) - len(differ)} identical, {len(differ)} different; "
+    print(f"{len(common)} runs trained in both: {len(common) - len(differ)} identical, {len(differ)} different; "
+          f"not trained in one of them: {len(both) - len(common)}; "
           f"only in the first: {len(set(ra) - set(rb))}, only in the second: {len(set(rb) - set(ra))}")
     for k in differ[:10]:
         print("  differs:", *k)

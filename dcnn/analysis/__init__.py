@@ -16,8 +16,8 @@ these functions and nothing else. Nothing here needs a model or torch.
     sentences.py    the words under figures, in comparisons and for claims
 """
 from .claims import Judging, claim_groups, claim_kind, evaluate_claim, sweep_summary
-from .metrics import LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
-from .numbers import Num, Sentence, format_number, get, num
+from .metrics import COLLAPSE_RANGE, COLLAPSE_SHARE, LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
+from .numbers import Num, Sentence, format_number, get, num, percent
 from .evidence import claim_evidence, methods_sentences
 from .inference import CORRECTIONS, q_values, welch
 from .sentences import comparison_sentence, group_observations, pm, run_observations, sweep_observations
@@ -25,9 +25,9 @@ from .sequential import groups_to_grow, planned_looks, study_looks
 from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group
 from .verdicts import judge_claims
 
-__all__ = ["CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
+__all__ = ["COLLAPSE_RANGE", "COLLAPSE_SHARE", "CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
            "claim_evidence", "claim_groups", "claim_kind", "compare", "comparison_sentence", "compute_metrics",
            "direction", "evaluate_claim", "format_number", "get", "group_by_name", "group_index",
            "group_observations", "groups_to_grow", "judge_claims", "methods_sentences", "num", "planned_looks",
-           "plateau_epoch", "pm", "q_values", "run_observations", "study_looks", "summarise_group",
+           "percent", "plateau_epoch", "pm", "q_values", "run_observations", "study_looks", "summarise_group",
            "sweep_observations", "sweep_summary", "welch"]

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Sequence
 from ..vocabulary import CLAIM_KINDS, CONTRADICTED, SUPPORTED
 from .inference import adjust, equivalence, equivalence_interval, margin_test
 from .metrics import LEARNED_FRACTION, RISE_TOL
+from .numbers import percent
 from .stats import aggregate, compare, direction, group_by_name, summarise_group
 
 
@@ -182,9 +183,10 @@ def _flag_claim(results: dict, kind: str, check: dict, how: Judging) -> dict:
 
 
 MARGIN_WORDS = {
-    "overfits": "the smaller of the final rise above the best validation loss less 10 % of it, and the final gap",
-    "never_learns": "the best validation loss minus 90 % of chance",
-    "learns": "90 % of chance minus the best validation loss",
+    "overfits": f"the smaller of the final rise above the best validation loss less {percent(RISE_TOL)} of it, and "
+                "the final gap",
+    "never_learns": f"the best validation loss minus {percent(LEARNED_FRACTION)} of chance",
+    "learns": f"{percent(LEARNED_FRACTION)} of chance minus the best validation loss",
     "still_improving": "the last epoch's gain on the best before it, relative, minus the plateau tolerance",
     "plateaus_by": "the given epoch minus the plateau epoch, plus half an epoch",
 }
@@ -192,14 +194,9 @@ MARGIN_WORDS = {
 
 def claim_groups(results: dict, check: dict) -> list[str]:
     """The groups a claim's verdict rests on (the ones more seeds would go to)."""
-    kind = claim_kind(check)
-    shape = CLAIM_KINDS[kind].shape
-    if shape == "compare":
-        return [check["a"], check["b"]]
-    if shape == "rank":
-        return list(dict.fromkeys([check["a"], *check["among"]]))
-    if shape == "flag":
-        return [check[kind]]
+    kind = CLAIM_KINDS[claim_kind(check)]
+    if kind.shape != "lr":
+        return kind.names(check)
     pairs = lr_pairs(results, check["better"], check["worse"])
     return [b for b, _ in pairs] + [w for _, w in pairs]
 

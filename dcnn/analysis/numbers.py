@@ -32,6 +32,11 @@ FORMATS = {
 }
 
 
+def percent(share: float) -> str:
+    """A threshold given as a share, as prose prints it: 0.9 → "90 %" (from its definition, never typed)."""
+    return f"{100 * share:g} %"
+
+
 def format_number(value: float | int, fmt: str) -> str:
     """``value`` as the report prints it; an unknown format is a bug in the caller, not a default."""
     try:

@@ -4,9 +4,9 @@ claim, written from the metrics and statistics alone. A sentence is a list of st
 from __future__ import annotations
 
 from ..vocabulary import SETTING_WORDS
-from .metrics import COLLAPSE_RANGE
+from .metrics import COLLAPSE_RANGE, LEARNED_FRACTION, RISE_TOL
 from .uncertainty import CONFIDENCE, PRACTICAL_SEEDS
-from .numbers import Num, Sentence, get, num
+from .numbers import Num, Sentence, get, num, percent
 from .stats import direction, group_by_name
 
 def _and(parts: list) -> list:
@@ -45,8 +45,7 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
     if not m["learned"]:
         out.append(["It never learned: its best validation loss, ", num(results, f"{R}/metrics/best_val_loss"),
                     " (epoch ", num(results, f"{R}/metrics/best_epoch", "int"),
-                    "), stays above 90 % of the chance level ln ", num(results, f"{R}/num_classes", "int"),
-                    " = ", num(results, f"{R}/metrics/chance_loss"), "."])
+                    f"), stays above {percent(LEARNED_FRACTION)} of the chance level ", *chance_words(results, ri), "."])
     else:
         out.append(["Validation loss is lowest at epoch ", num(results, f"{R}/metrics/best_epoch", "int"), " (",
                     num(results, f"{R}/metrics/best_val_loss"), ", accuracy ",
@@ -65,9 +64,18 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
         out.append(s)
     else:
         out.append(["It ends at ", num(results, f"{R}/metrics/final_val_loss"),
-                    ", within 10 % of its best; the final gap to the training loss is ",
+                    f", within {percent(RISE_TOL)} of its best; the final gap to the training loss is ",
                     num(results, f"{R}/metrics/overfit_gap"), "."])
     return out
+
+
+def chance_words(results: dict, ri: int) -> Sentence:
+    """"ln 5 = 1.609" when the validation classes are balanced, else "(the classes' entropy) 0.500"."""
+    R = f"/runs/{ri}"
+    counts = results["study"].get("data", {}).get("target", {}).get("val_class_counts")
+    if counts and len(set(counts)) > 1:
+        return ["(the entropy of the validation classes) ", num(results, f"{R}/metrics/chance_loss")]
+    return ["ln ", num(results, f"{R}/num_classes", "int"), " = ", num(results, f"{R}/metrics/chance_loss")]
 
 
 def divergence_words(results: dict, ri: int) -> Sentence:
@@ -157,8 +165,8 @@ def _learning_sentences(results: dict, gi: int, done: list[tuple[int, dict]]) ->
     n = num(results, f"{G}/n_done", "int")
     if g["n_learned"] == 0:
         return [["No seed learned: the best validation loss, ", *pm(results, f"{M}/best_val_loss"),
-                 ", stays above 90 % of the chance level ln ", num(results, f"/runs/{done[0][0]}/num_classes", "int"),
-                 " = ", num(results, f"/runs/{done[0][0]}/metrics/chance_loss"), "."]]
+                 f", stays above {percent(LEARNED_FRACTION)} of the chance level ", *chance_words(results, done[0][0]),
+                 "."]]
     best_epochs = [num(results, f"/runs/{i}/metrics/best_epoch", "int") for i, r in done
                    if r["metrics"]["best_epoch"] is not None]
     out = [["Across ", n, " seeds the best validation loss is ", *pm(results, f"{M}/best_val_loss"),
@@ -198,7 +206,7 @@ def _shape_sentences(results: dict, gi: int, done: list[tuple[int, dict]], tol_r
                     " with training loss below validation loss, i.e. overfitting); the final gap to the training loss is ",
                     *gap, "."])
     else:
-        out.append(["No seed turns upward: each ends within 10 % of its best, with a final gap of ", *gap,
+        out.append([f"No seed turns upward: each ends within {percent(RISE_TOL)} of its best, with a final gap of ", *gap,
                     " to the training loss."])
     return out
 

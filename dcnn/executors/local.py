@@ -8,15 +8,15 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
 
 import torch
 
 from ..execute import Outcome, Worker
 from ..plan import Job
-from . import Executor
+from . import ExecContext, Executor
 
 # The worker of this process, when it is a pool process (set once by its initializer).
 _worker: Optional[Worker] = None
@@ -40,50 +40,67 @@ def _ready() -> int:
     return os.getpid()
 
 
-def _execute_in_worker(job: Job, root: str, data_path: str, force_fresh: bool) -> Outcome:
-    return _worker.execute(job, root, data_path, force_fresh)
+def _execute_in_worker(job: Job, root: str, data_files: dict, force_fresh: bool) -> Outcome:
+    return _worker.execute(job, root, data_files, force_fresh)
 
 
 class InlineExecutor(Executor):
-    """Each job trains in this process, when the scheduler submits it."""
+    """Each job trains in this process, when the scheduler submits it (one thread: a run's numbers
+    do not depend on -j)."""
 
-    def __init__(self, root: str, data_path: str, device: str, stop: threading.Event, events: Any, force: set[str]):
-        self.root, self.data_path, self.force = root, data_path, force
-        self.worker = Worker(device, stop, events)
+    def __init__(self, ctx: ExecContext):
+        torch.set_num_threads(1)
+        self.ctx = ctx
+        self.worker = Worker(ctx.device, ctx.stop, ctx.events)
 
     def submit(self, job: Job) -> Future:
         fut: Future = Future()
         try:
-            fut.set_result(self.worker.execute(job, self.root, self.data_path, job.key in self.force))
+            fut.set_result(self.worker.execute(job, self.ctx.root, self.ctx.data_files, job.key in self.ctx.force))
         except BaseException as exc:  # StoreError, KeyboardInterrupt
             fut.set_exception(exc)
         return fut
 
 
 class PoolExecutor(Executor):
-    """``workers`` processes, started at once so that their start-up (imports, CUDA context)
-    overlaps with the parent's data preparation; ``data_path`` is set before the first job."""
+    """``workers`` one-thread processes, started at once so that their start-up (imports, CUDA
+    context) overlaps with the parent's data preparation. A worker that dies (SIGKILL, out of memory)
+    breaks the pool: its job's outcome is ``lost``, and the next job starts a fresh pool."""
 
     noun = "worker process"
 
-    def __init__(self, root: str, data_path: Optional[str], device: str, workers: int, threads: int,
-                 stop: Any, events: Any, force: set[str]):
-        self.root, self.data_path, self.force, self.workers = root, data_path, force, workers
-        ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
-        self._start = lambda: ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                                  initargs=(threads, stop, events, device, ctx.Value("i", 0)))
+    def __init__(self, ctx: ExecContext):
+        self.ctx, self.workers = ctx, ctx.workers
+        mpc = mp.get_context("spawn")  # fork after torch has started threads can deadlock
+        self._start = lambda: ProcessPoolExecutor(max_workers=ctx.workers, mp_context=mpc, initializer=_init_worker,
+                                                  initargs=(1, ctx.stop, ctx.events, ctx.device, mpc.Value("i", 0)))
         self.pool = self._start()
-        self._warm = [self.pool.submit(_ready) for _ in range(workers)]
+        self._warm = [self.pool.submit(_ready) for _ in range(ctx.workers)]
 
     def submit(self, job: Job) -> Future:
-        if getattr(self.pool, "_broken", False):  # a worker died (SIGKILL, out of memory): start afresh
+        args = (_execute_in_worker, job, self.ctx.root, self.ctx.data_files, job.key in self.ctx.force)
+        try:
+            inner = self.pool.submit(*args)
+        except BrokenProcessPool:          # a worker died since the last job: start afresh
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._start()
-        return self.pool.submit(_execute_in_worker, job, self.root, self.data_path, job.key in self.force)
+            inner = self.pool.submit(*args)
+        out: Future = Future()
+
+        def done(f: Future) -> None:
+            try:
+                out.set_result(f.result())
+            except BrokenProcessPool:      # its worker died; every epoch it finished is checkpointed
+                out.set_result(Outcome(job.key, "lost", "the worker process training it died (killed by a signal, "
+                                       "perhaps out of memory); rerun to resume from its last finished epoch"))
+            except BaseException as exc:   # a failed write (StoreError)
+                out.set_exception(exc)
+        inner.add_done_callback(done)
+        return out
 
     def cancel(self) -> int:
         """Stop now; each run keeps the checkpoint of its last finished epoch."""
-        processes = list(getattr(self.pool, "_processes", {}).values())
+        processes = mp.active_children()
         for proc in processes:
             proc.terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -23,7 +23,7 @@ from ..datacache import StudyData
 from ..execute import Outcome, error_message, load_backbone, record, record_failure, train_job
 from ..plan import Job
 from ..store import Store
-from . import Executor
+from . import ExecContext, Executor
 
 log = logging.getLogger("dcnn")
 RETRIES = 1  # a task whose worker process dies is run again once (resuming), then recorded as failed
@@ -102,15 +102,14 @@ def _train_remote(job: Job, data: dict, backbone: Optional[dict], device: str, k
 class RayExecutor(Executor):
     noun = "Ray task"
 
-    def __init__(self, store: Store, data: StudyData, device: torch.device, address: Optional[str], profile: Any,
-                 stop: threading.Event, force: set[str]):
+    def __init__(self, ctx: ExecContext):
         ray = require_ray()
-        self.ray, self.store, self.force = ray, store, force
+        self.ray, self.store, self.force = ray, Store(ctx.root), ctx.force
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"address": address} if address else {}
+            kwargs: dict[str, Any] = {"address": ctx.ray_address} if ctx.ray_address else {}
             ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.WARNING, **kwargs)
-        self.cpus, self.gpus = float(profile.ray_cpus_per_run), float(profile.ray_gpus_per_run)
+        self.cpus, self.gpus = float(ctx.profile.ray_cpus_per_run), float(ctx.profile.ray_gpus_per_run)
         self.device = "cuda" if self.gpus > 0 else "cpu"
         resources = ray.cluster_resources()
         by_cpu = int(resources.get("CPU", 1.0) // self.cpus) if self.cpus else 10**6
@@ -119,13 +118,12 @@ class RayExecutor(Executor):
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-        self.keeper = ray.remote(CheckpointKeeper).options(num_cpus=0, scheduling_strategy=here).remote(
-            str(store.root))
-        self.data_ref = ray.put(data.to_dict())
+        self.keeper = ray.remote(CheckpointKeeper).options(num_cpus=0, scheduling_strategy=here).remote(ctx.root)
+        self.data_ref = ray.put(ctx.data.to_dict())
         self.backbones: dict[str, Any] = {}
         self.remote = ray.remote(_train_remote)
         self.running: dict[Any, Job] = {}
-        threading.Thread(target=self._relay_stop, args=(stop,), daemon=True).start()
+        threading.Thread(target=self._relay_stop, args=(ctx.stop,), daemon=True).start()
 
     def _relay_stop(self, stop: threading.Event) -> None:
         stop.wait()

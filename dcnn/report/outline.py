@@ -173,13 +173,8 @@ def cited_by(r: dict) -> dict[str, list[int]]:
     """{group: the indices of the claims that cite it}, so that a figure can link to its claims."""
     out: dict[str, list[int]] = {}
     for ci, c in enumerate(r["claims"]):
-        check = c["check"]
-        names = [check.get("a"), check.get("b"), *(check.get("among") or [])]
-        names += [check[c["kind"]]] if c["kind"] in ("overfits", "never_learns", "learns", "still_improving",
-                                                     "plateaus_by") else []
-        for n in names:
-            if n:
-                out.setdefault(n, []).append(ci)
+        for n in analysis.claim_groups(r, c["check"]):
+            out.setdefault(n, []).append(ci)
     return out
 
 
@@ -217,4 +212,7 @@ def build_context(study: Study, results: dict, fig_cache: Optional[Path]) -> dic
     claims = [{"claim": c, "evidence": analysis.claim_evidence(results, ci)} for ci, c in enumerate(results["claims"])]
     return {"r": results, "parts": parts, "claims": claims, "cited_by": cited_by(results),
             "claim_figures": claim_figures(results, parts), "toc": contents(parts),
-            "project_headings": PROJECT_HEADINGS}
+            "project_headings": PROJECT_HEADINGS,
+            "thresholds": {"learned": analysis.percent(analysis.LEARNED_FRACTION), "rise": analysis.percent(analysis.RISE_TOL),
+                           "collapse_share": analysis.percent(analysis.COLLAPSE_SHARE),
+                           "collapse_range": analysis.format_number(analysis.COLLAPSE_RANGE, "e3")}}

@@ -99,7 +99,8 @@ def learning_rates(o: Outline, number: str) -> dict:
                analysis.num(r, f"{L}/n_undecided", "int"), "."]
     high = [" At the higher rate, ", analysis.num(r, f"{L}/n_high_diverged", "int"),
             " of them diverged in every seed and ", analysis.num(r, f"{L}/n_high_never_learned", "int"),
-            " never learned (their best validation loss stayed above 90 % of chance)."]
+            f" never learned (their best validation loss stayed above {analysis.percent(analysis.LEARNED_FRACTION)} "
+            "of chance)."]
     return {"rows": rows, "sentences": [summary + high]}
 
 

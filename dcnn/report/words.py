@@ -6,6 +6,8 @@ from typing import Any
 
 from .. import analysis
 from ..presets import AUGMENT_PRESETS
+from ..registry.models import get_model
+from ..settings import SETTING_WORDS
 
 
 def seeds_text(seeds: list[int]) -> str:
@@ -27,25 +29,22 @@ def _origin(st: dict, pretraining: dict, where: str) -> str:
     if not st["pretrained"]:
         return "from random initialisation"
     if pretraining["kind"] == "torchvision":
-        b = next((b for b in pretraining["backbones"] if b["arch"] == st["arch"]), None)
+        b = next((b for b in pretraining["backbones"] if b["arch"] == st["model"]), None)
         return f"pretrained on ImageNet (torchvision's {b['weights'] if b else ''} weights)"
     return f"pretrained by this study on {pretraining.get('source_task')} (see {where})"
 
 
 def model_words(st: dict, pretraining: dict, where: str, batchnorm: bool) -> str:
     """"VGG16 in torchvision's layout with every channel width divided by 8, pretrained ..."."""
-    if st["arch"] == "scratch_cnn":
-        return ("The small CNN (three conv blocks and two linear layers) from random initialisation, trained on "
-                f"the {'normalised' if st['normalise'] != 'none' else 'raw'} training images")
-    if st["arch"] == "vgg16":
-        width = f" with every channel width divided by {st['width_divisor']}" if st["width_divisor"] > 1 else ""
-        name = f"VGG16 in torchvision's layout{width}"
-    else:
-        name = f"torchvision's {st['arch']}"
-    frozen = ", ".join(st["freeze"]) if st["freeze"] else "nothing"
-    bn = " (their BatchNorm statistics stay frozen too)" if st["freeze"] and batchnorm else ""
-    return (f"{name}, {_origin(st, pretraining, where)}, with a new output layer for the target classes; "
-            f"{frozen} frozen{bn}")
+    noun = get_model(st["model"]).noun(st["width_divisor"])
+    noun = noun[0].upper() + noun[1:]
+    frozen = (", ".join(st["freeze"]) if st["freeze"] else "nothing") + " frozen"
+    frozen += " (their BatchNorm statistics stay frozen too)" if st["freeze"] and batchnorm else ""
+    if not st["pretrained"]:
+        images = "normalised" if st["normalise"] != "none" else "raw"
+        return f"{noun}, from random initialisation, trained on the {images} training images" + (
+            f"; {frozen}" if st["freeze"] else "")
+    return f"{noun}, {_origin(st, pretraining, where)}, with a new output layer for the target classes; {frozen}"
 
 
 def _change(key: str, value: Any, augment_preset: str) -> str:
@@ -65,9 +64,8 @@ def _change(key: str, value: Any, augment_preset: str) -> str:
         return f"SGD momentum {value:g}"
     if key == "epochs":
         return f"{value} epochs"
-    if key in ("batch_size", "model", "optimizer"):
-        return f"{key.replace('_', ' ')} {value}"
-    return f"{key} = {value}"
+    return f"{SETTING_WORDS.get(key, key)} {value:g}" if isinstance(value, float) else \
+        f"{SETTING_WORDS.get(key, key)} {value}"
 
 
 def describe(r: dict, g: dict, base_variant: str | None, augment_preset: str, where: str) -> list:

@@ -1,0 +1,119 @@
+"""The data sources a profile may name (``data:``), each one registered ``DataSource``: what the profile
+must say for it, how its tasks load (decoded once), how many classes its study task has without
+decoding an image, and where its decoded tensors are cached. Importing this module loads no torch.
+
+    digits        scikit-learn's digits, offline: a source task (pretraining) and the study's task
+    imagefolder   the user's ``--data DIR`` with train/<class>/* and val/<class>/*, and optionally a
+                  source ImageFolder of theirs to pretrain on
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Everything dcnn asks of a source of data."""
+
+    name: str
+    check: Callable[[Any], Optional[str]]          # profile → what it lacks, as one line (None: fine)
+    load: Callable[..., tuple[Any, Any]]           # (profile, study path, store, data_dir, decode) → (source, target)
+    num_classes: Callable[[Any, Any], int]         # (profile, data_dir) → classes of the study's task, no decoding
+    needs_data_dir: bool = False
+
+
+DATA_SOURCES: dict[str, DataSource] = {}
+
+
+def register_data(source: DataSource) -> DataSource:
+    DATA_SOURCES[source.name] = source
+    return source
+
+
+def get_data_source(name: str) -> DataSource:
+    try:
+        return DATA_SOURCES[name]
+    except KeyError:
+        raise ValueError(f"unknown data source '{name}' (allowed: {', '.join(DATA_SOURCES)})") from None
+
+
+# ---- digits ----------------------------------------------------------------------------------------
+
+def _digits_check(p: Any) -> Optional[str]:
+    missing = [k for k in ("train_per_class", "val_per_class") if getattr(p, k) is None]
+    if missing:
+        return f"data: digits needs {', '.join(missing)}"
+    if p.source is not None:
+        return "data: digits takes no source (its source task is source_digits)"
+    return None
+
+
+def _digits_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
+    from ..data import load_digits_tasks
+
+    return load_digits_tasks(train_per_class=p.train_per_class, val_per_class=p.val_per_class,
+                             image_size=p.image_size, split_seed=p.split_seed,
+                             source_train_per_class=p.source_train_per_class, target_digits=tuple(p.target_digits),
+                             source_digits=tuple(p.source_digits))
+
+
+register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits)))
+
+
+# ---- an ImageFolder ----------------------------------------------------------------------------------
+
+def _folder_check(p: Any) -> Optional[str]:
+    if (p.source is None) != (p.pretrain is None):
+        return ("data: imagefolder pretrains its own backbone with both source (an ImageFolder with train/ and val/) "
+                "and pretrain, or neither")
+    return None
+
+
+def data_dir_of(data_dir: Any) -> Path:
+    from ..data import DataError
+
+    if data_dir is None:
+        raise DataError("this profile needs --data DIR (an ImageFolder with train/ and val/)")
+    return Path(data_dir).expanduser()
+
+
+@functools.lru_cache(maxsize=None)
+def folder_index(root: Path) -> str:
+    """A cheap fingerprint of an ImageFolder's files (names, sizes, times), to find its decoded tensors;
+    walked once per process."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            h.update(f"{path.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _folder_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
+    from ..datacache import imagefolder_task
+
+    target = imagefolder_task(store, data_dir_of(data_dir).resolve(), p.image_size, decode)
+    source = None
+    if p.source is not None:
+        source = imagefolder_task(store, (study_path.parent / Path(p.source).expanduser()).resolve(),
+                                  p.image_size, decode)
+    return source, target
+
+
+def _folder_classes(p: Any, data_dir: Any) -> int:
+    from ..data import DataError
+
+    train = data_dir_of(data_dir) / "train"
+    if not train.is_dir():
+        raise DataError(f"data directory {train} is missing (expected {train}/<class>/<image>)")
+    classes = [d for d in train.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    if not classes:
+        raise DataError(f"data directory {train} has no class folders")
+    return len(classes)
+
+
+register_data(DataSource("imagefolder", _folder_check, _folder_load, _folder_classes, needs_data_dir=True))
