@@ -71,7 +71,7 @@ BAD = [
      "variants.vgg16-freeze-all.freeze: bad freeze spec 'layer4': vgg16 has no module 'layer4' "
      "(its top-level modules: features, avgpool, classifier)"),
     ("dropout on a model with its own", lambda d: d["variants"]["vgg16-train-all"].update(dropout=0.3),
-     "variants.vgg16-train-all.dropout: vgg16 keeps its own dropout (allowed: dropout with scratch_cnn)"),
+     "variants.vgg16-train-all.dropout: vgg16 keeps its own dropout (allowed: dropout with scratch_cnn, mlp)"),
     ("a sweep without its lr", lambda d: d["sweeps"]["freeze-depth"].pop("lr"),
      "sweeps.freeze-depth.lr: a sweep that does not vary lr needs one lr"),
     ("a sweep value that is not whole", lambda d: d["sweeps"]["freeze-depth"].update(values=[0, 1.5]),

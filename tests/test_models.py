@@ -224,3 +224,20 @@ def test_torchvision_weights_replace_the_head_and_freeze_batchnorm_statistics(tm
             assert torch.equal(end[name], value), name
     assert not torch.equal(end["layer2.0.bn1.running_mean"], reference.state_dict()["layer2.0.bn1.running_mean"])
     assert not torch.equal(end["conv1.weight"], reference.conv1.weight)
+
+
+def test_the_mlp_baseline_trains_and_counts_as_any_model(tmp_path, capsys):
+    from conftest import minimal_study, write_study
+
+    task = _tiny()
+    res = fit(RunConfig(model="mlp", num_classes=5, lr=0.05, seed=0, epochs=2, batch_size=4, dropout=0.2),
+              task.train, task.val)
+    assert res.status == "complete" and len(res.history) == 2
+    assert (res.trainable_params, res.total_params) == (3 * 64 * 256 + 256 + 256 * 128 + 128 + 128 * 5 + 5,) * 2
+    d = minimal_study()
+    d["variants"]["mlp"] = {"title": "MLP", "model": "mlp", "freeze": ["features[0:3]"],
+                            "runs": [{"lr": 0.01, "section": "4.1"}]}
+    assert main(["list", "--params", "--json", "--study", str(write_study(tmp_path / "s.yaml", d)),
+                 "--build", str(tmp_path / "b")]) == 0
+    row = next(r for r in json.loads(capsys.readouterr().out) if r["variant"] == "mlp")
+    assert row["trainable_params"] == row["total_params"] - (3 * 64 * 256 + 256)    # the first layer frozen

@@ -192,3 +192,30 @@ register_model(ModelSpec(
     layout={"features": 31, "avgpool": None, "classifier": 7}, head="classifier.6",
     step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True,
     weights_rule=_vgg16_weights_rule, first_convs=vgg16_first_convs))
+
+
+def _mlp(num_classes: int, *, dropout: float = 0.0, **_: Any):
+    """A multilayer perceptron baseline: the image average-pooled to 8x8, two hidden layers."""
+    from torch import nn
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.avgpool = nn.AdaptiveAvgPool2d((8, 8))     # any input size (32 or 224) → 3x8x8 values
+            self.features = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 256), nn.ReLU(inplace=True),
+                                          nn.Linear(256, 128), nn.ReLU(inplace=True))
+            self.classifier = nn.Sequential(nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
+                                            nn.Linear(128, num_classes))
+
+        def forward(self, x):
+            return self.classifier(self.features(self.avgpool(x)))
+
+    return MLP()
+
+
+register_model(ModelSpec(
+    "mlp", _mlp, noun=lambda w: "a multilayer perceptron (the image pooled to 8×8, hidden layers of 256 and 128)",
+    label=lambda w: "the MLP", layout={"avgpool": None, "features": 5, "classifier": 2}, head="classifier.1",
+    step_cost=lambda batch_size: 0.1, takes_dropout=True,
+    weights_rule=lambda profile: "mlp has no torchvision weights (allowed: false, or a pretrain block in the profile "
+                                 "to pretrain it on a source task)"))
