@@ -42,6 +42,7 @@ class Training(BaseModel):
     epochs: int = Field(20, ge=1, description="epochs")
     optimizer: Literal["sgd", "adam"] = Field("sgd", description="optimizer")
     momentum: Float = Field(0.0, ge=0.0, le=0.999, description="momentum")   # SGD only: the paper names only a rate
+    weight_decay: Float = Field(0.0, ge=0.0, lt=1.0, description="weight decay")   # L2 penalty, SGD and Adam alike
     seeds: int = Field(1, ge=1, description="seeds")          # runs per variant and learning rate (not in RunConfig)
 
 

@@ -99,3 +99,30 @@ def test_sigkill_mid_epoch_then_rerun_gives_the_uninterrupted_history(tmp_path):
     assert a["status"] == b["status"] == "complete"
     assert no_seconds(a["history"]) == no_seconds(b["history"])
     assert not list((killed / "runs").glob("*/checkpoint.pt"))  # a finished run leaves no checkpoint
+
+
+def test_weight_decay_is_a_setting_the_optimizers_apply(tmp_path, task):
+    """Declared once (settings.Training): a study sets it, sweeps it, the key hashes it, SGD and Adam use it."""
+    from dcnn.config import StudyError, load_study
+    from dcnn.train import build_for_fit, make_optimizer
+
+    for optimizer in ("sgd", "adam"):
+        cfg = RunConfig(model="scratch_cnn", num_classes=5, lr=0.1, seed=0, optimizer=optimizer, weight_decay=0.01)
+        opt = make_optimizer(cfg, list(build_for_fit(cfg, None).parameters()))
+        assert opt.param_groups[0]["weight_decay"] == 0.01
+    plain = fit(RunConfig(model="scratch_cnn", num_classes=5, lr=0.05, seed=0, epochs=1, batch_size=4), task.train,
+                task.val)
+    decayed = fit(RunConfig(model="scratch_cnn", num_classes=5, lr=0.05, seed=0, epochs=1, batch_size=4,
+                            weight_decay=0.1), task.train, task.val)
+    assert plain.history[0]["train_loss"] != decayed.history[0]["train_loss"]
+    d = minimal_study()
+    d["defaults"]["weight_decay"] = 0.001
+    d["variants"]["scratch"]["weight_decay"] = 0.01
+    d["sweeps"] = {"wd": {"extends": "scratch", "title": "decay", "vary": "weight_decay", "values": [0.0, 0.1],
+                          "lr": 0.01, "section": "5"}}
+    study = load_study(write_study(tmp_path / "s.yaml", d))
+    by = {r.variant: r.settings.weight_decay for r in study.runs}
+    assert by["scratch"] == 0.01 and by["vgg16-train-all"] == 0.001 and by["wd-0.1"] == 0.1
+    d["variants"]["scratch"]["weight_decay"] = -1
+    with pytest.raises(StudyError, match="variants.scratch.weight_decay: Input should be greater than or equal to 0"):
+        load_study(write_study(tmp_path / "s.yaml", d))
