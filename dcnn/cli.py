@@ -39,13 +39,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="say more (resumes, cache decisions)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dcnn", description="Declared, cached, reproducible ablation studies with a generated report.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _variants(p: argparse.ArgumentParser) -> None:
+    p.add_argument("variants", nargs="*", metavar="VARIANT", help="variant or sweep names or globs (default: all)")
 
+
+def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="train every selected run that is not cached")
     _common(run)
-    run.add_argument("variants", nargs="*", metavar="VARIANT", help="variant or sweep names or globs (default: all)")
+    _variants(run)
     run.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1, mps")
     run.add_argument("--force", action="store_true", help="retrain the selected runs even if cached")
     run.add_argument("-j", "--jobs", type=int, default=None,
@@ -57,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--new-plan", action="store_true",
                      help="with --decide: replace the plan of looks recorded in the build (the report says so)")
 
+
+def _report_parser(sub) -> None:
     rep = sub.add_parser("report", help="render build/report.{html,pdf} and results.json from the cache")
     _common(rep)
     rep.add_argument("--run-missing", action="store_true", help="first train what is missing (make report)")
@@ -64,13 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-j", "--jobs", type=int, default=None, help="runs trained at once, for --run-missing")
     rep.add_argument("--no-pdf", action="store_true", help="HTML and results.json only")
 
+
+def _list_parser(sub) -> None:
     lst = sub.add_parser("list", help="the runs the study declares, their cache state and sizes")
     _common(lst)
+    _variants(lst)
     lst.add_argument("--params", action="store_true", help="trainable and total parameters (no training, no weights)")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.add_argument("--why", action="store_true",
                      help="for each run to train: never trained, or what changed since its cached result")
 
+
+def _judge_parser(sub) -> None:
     jdg = sub.add_parser("judge", help="judge one claim on two lists of per-seed numbers, as the report does")
     jdg.add_argument("kind", choices=("lower", "higher", "similar"), help="a is lower / higher than b, or similar to it")
     jdg.add_argument("--a", required=True, help="comma-separated values of group a, one per seed")
@@ -82,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     jdg.add_argument("--look", type=int, default=1, help="which look this is")
     jdg.add_argument("--json", action="store_true", help="machine-readable output")
 
+
+def _calibrate_parser(sub) -> None:
     cal = sub.add_parser("calibrate", help="the false-verdict rate of the study's claims when nothing differs")
     _common(cal)
     cal.add_argument("--n", type=int, default=2000, help="synthetic studies per setting (default 2000)")
@@ -89,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--correction", choices=("holm", "bonferroni", "none"), default=None,
                      help="simulate with this correction instead of the study's (not saved for the report)")
     cal.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dcnn", description="Declared, cached, reproducible ablation studies with a generated report.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser):
+        add(sub)
     return parser
 
 
@@ -199,7 +216,8 @@ def _cmd_report(study, args) -> int:
 def _cmd_list(study, args) -> int:
     from .listing import list_runs
 
-    rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params, reasons=args.why)
+    rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params, reasons=args.why,
+                     patterns=args.variants)
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK

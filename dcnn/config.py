@@ -113,8 +113,8 @@ class Resolver:
             self.add_variant(name, v)
         for name, sw in self.f.sweeps.items():
             self.add_sweep(name, sw)
-        self.check_claims()
-        self.check_analysis()
+        check_claims(self.fail, self.f, self.groups)
+        check_analysis(self.fail, self.f, self.groups)
         return tuple(self.runs), tuple(self.groups)
 
     def check_names(self) -> None:
@@ -230,21 +230,25 @@ class Resolver:
         cap = self.f.analysis.max_seeds
         return max(declared, min(self.extra.get(group, 0), cap if cap is not None else declared))
 
-    def check_claims(self) -> None:
-        names = {g.name for g in self.groups}
-        for i, claim in enumerate(self.f.claims):
-            for ref in claim.check.groups:
-                if ref not in names:
-                    close = difflib.get_close_matches(ref, sorted(names), n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. scratch@0.2)"
-                    raise self.fail(f"claims[{i}].check", f"unknown run '{ref}'{hint}")
 
-    def check_analysis(self) -> None:
-        cap = self.f.analysis.max_seeds
-        most = max(self.groups, key=lambda g: g.declared_seeds, default=None)
-        if cap is not None and most is not None and cap < most.declared_seeds:
-            raise self.fail("analysis.max_seeds", f"{cap} is fewer than the {most.declared_seeds} seeds {most.name} "
-                                                  "declares (allowed: at least the most seeds any group declares)")
+def check_claims(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
+    """Every run a claim names exists."""
+    names = {g.name for g in groups}
+    for i, claim in enumerate(f.claims):
+        for ref in claim.check.groups:
+            if ref not in names:
+                close = difflib.get_close_matches(ref, sorted(names), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. scratch@0.2)"
+                raise fail(f"claims[{i}].check", f"unknown run '{ref}'{hint}")
+
+
+def check_analysis(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
+    """max_seeds is at least the most seeds any group declares."""
+    cap = f.analysis.max_seeds
+    most = max(groups, key=lambda g: g.declared_seeds, default=None)
+    if cap is not None and most is not None and cap < most.declared_seeds:
+        raise fail("analysis.max_seeds", f"{cap} is fewer than the {most.declared_seeds} seeds {most.name} "
+                                         "declares (allowed: at least the most seeds any group declares)")
 
 
 def load_study(path: Path | str = "study.yaml", profile: str = "demo",

@@ -23,9 +23,10 @@ def count_params(settings, num_classes: int) -> tuple[int, int]:
     return param_counts(model)
 
 
-def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False, reasons: bool = False) -> list[dict]:
-    """Every run with its section, figure, cache state and (optionally) parameter counts and why it
-    would train."""
+def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False, reasons: bool = False,
+              patterns: list[str] | None = None) -> list[dict]:
+    """Every run (or those of the variants and sweeps ``patterns`` name, as ``dcnn run`` takes them) with
+    its section, figure, cache state and (optionally) parameter counts and why it would train."""
     store = Store(build)
     keys: dict[RunSpec, Job] = {}
     try:   # cache states need the data's fingerprint; an ImageFolder is not decoded just for that
@@ -37,7 +38,7 @@ def list_runs(study: Study, build: Path, *, data_dir=None, params: bool = False,
     n_classes = num_classes_without_decoding(study, data_dir) if params else None
     previous = cached_runs(store) if reasons else {}
     rows = []
-    for spec in study.runs:
+    for spec in study.select(patterns or []):
         job = keys.get(spec)
         cache = cache_state(store, job) if job is not None else "unknown"
         row = {"variant": spec.variant, "lr": spec.lr, "seed": spec.seed, "section": spec.section,

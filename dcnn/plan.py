@@ -71,7 +71,7 @@ class Job:
 # ---- cache keys -------------------------------------------------------------------------------
 
 # The code that turns a configuration into numbers: any change to it means retraining.
-CODE_FILES = ("data.py", "freezing.py", "models.py", "registry/models.py", "settings.py", "train.py")
+CODE_FILES = ("data.py", "freezing.py", "models.py", "registry/models.py", "settings.py", "steps.py", "train.py")
 
 
 def _code_fingerprint(source: str) -> str:

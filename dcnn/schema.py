@@ -7,10 +7,8 @@ docs/study-file.md. Nothing here imports torch.
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated

@@ -17,6 +17,7 @@ from .models import build_model, freeze, freeze_specs, head_path, param_counts, 
 from .presets import AUGMENT_PRESETS
 from .registry.models import get_model
 from .settings import RunConfig
+from .steps import GraphedStep, make_step
 
 log = logging.getLogger("dcnn")
 
@@ -115,84 +116,6 @@ def evaluate(model: torch.nn.Module, split: Split, pre: Preprocess, *, channels_
             "val_logit_range": float((hi - lo).mean()) if lo is not None else 0.0}
 
 
-class EagerStep:
-    """One optimizer step (SGD or Adam): forward, loss, backward, update; returns the (detached) batch loss."""
-
-    def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, autocast, channels_last: bool):
-        self.model, self.opt, self.autocast, self.channels_last = model, opt, autocast, channels_last
-
-    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, set_to_none: bool = True) -> torch.Tensor:
-        if self.channels_last:
-            xb = xb.contiguous(memory_format=torch.channels_last)
-        with self.autocast():
-            loss = F.cross_entropy(self.model(xb), yb)
-        self.opt.zero_grad(set_to_none=set_to_none)
-        loss.backward()
-        self.opt.step()
-        return loss.detach()
-
-
-class GraphedStep:
-    """The whole step captured once as a CUDA graph and replayed: one launch instead of hundreds.
-
-    The first steps run eagerly on a side stream (as CUDA graph capture requires), then the next
-    full-size batch is captured; a batch of another size (the last, smaller one) runs eagerly.
-    Each step is a real training step, so the sequence of updates is the eager one.
-    """
-
-    WARMUP = 3
-
-    def __init__(self, eager: EagerStep, batch_size: int):
-        self.eager, self.batch_size = eager, batch_size
-        self.graph: torch.cuda.CUDAGraph | None = None
-        self.warm, self.failed = 0, False
-
-    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        if self.failed or xb.shape[0] != self.batch_size:
-            return self.eager(xb, yb, set_to_none=self.graph is None)
-        if self.graph is None:
-            if self.warm < self.WARMUP:
-                self.warm += 1
-                side = torch.cuda.Stream()
-                side.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(side):
-                    loss = self.eager(xb, yb)
-                torch.cuda.current_stream().wait_stream(side)
-                return loss
-            try:
-                self._capture(xb, yb)
-            except Exception as exc:  # an op that cannot be captured: stay eager, say so once
-                log.warning("CUDA graph capture failed (%s); training this run eagerly", exc)
-                self.failed, self.graph = True, None
-                return self.eager(xb, yb)
-        self.x.copy_(xb)
-        self.y.copy_(yb)
-        self.graph.replay()
-        return self.loss
-
-    def _capture(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
-        e = self.eager
-        self.x, self.y = xb.clone(), yb.clone()
-        x = self.x.contiguous(memory_format=torch.channels_last) if e.channels_last else self.x
-        e.opt.zero_grad(set_to_none=True)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            with e.autocast():
-                loss = F.cross_entropy(e.model(x), self.y)
-            loss.backward()
-            e.opt.step()
-        self.loss, self.graph = loss.detach(), graph
-
-
-def make_step(model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: RunConfig, device: torch.device,
-              autocast, cuda_graphs: bool):
-    eager = EagerStep(model, opt, autocast, cfg.channels_last)
-    # Adam keeps its step count on the host, which a graph cannot update: SGD only.
-    if device.type == "cuda" and cuda_graphs and cfg.optimizer == "sgd":
-        return GraphedStep(eager, cfg.batch_size)
-    return eager
-
-
 def _resume(checkpoint: Checkpoint | None, model: torch.nn.Module, opt: torch.optim.Optimizer) -> tuple[list[dict], int]:
     """(history so far, first epoch to train): from the checkpoint when there is one."""
     state = checkpoint.load() if checkpoint is not None else None
@@ -238,6 +161,34 @@ def _divergence(epoch: int, losses: list[torch.Tensor], steps_before: int) -> di
             "non_finite": "nan" if math.isnan(bad) else ("inf" if bad > 0 else "-inf")}
 
 
+@dataclass
+class Setup:
+    """What one run trains with: its model on the device, optimizer, preprocessing, precision, step."""
+
+    model: torch.nn.Module
+    opt: torch.optim.Optimizer
+    pre: Preprocess
+    autocast: Callable
+    step: Callable
+
+
+def setup(cfg: RunConfig, device: torch.device, init_state: dict | None, cuda_graphs: bool,
+          cudnn_benchmark: bool) -> Setup:
+    if device.type == "cuda":
+        # Autotuning pays for itself over many epochs of one shape; a short run with several batch
+        # shapes spends more time tuning than it saves, so it is a declared option.
+        torch.backends.cudnn.benchmark = cudnn_benchmark
+    model = build_for_fit(cfg, init_state)
+    model.to(device)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)
+    opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+    pre = Preprocess(AUGMENT_PRESETS[cfg.augment_preset] if cfg.augment else None, cfg.mean, cfg.std)
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cfg.bf16 and device.type == "cuda" \
+        else nullcontext
+    return Setup(model, opt, pre, autocast, make_step(model, opt, cfg, device, autocast, cuda_graphs))
+
+
 def fit(cfg: RunConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
         init_state: dict | None = None, checkpoint: Checkpoint | None = None,
         on_epoch: Callable[[int, dict], None] | None = None,
@@ -250,47 +201,33 @@ def fit(cfg: RunConfig, train: Split, val: Split, *, device: torch.device | str 
     a later call resumes after it.
     """
     device = torch.device(device)
-    if device.type == "cuda":
-        # Autotuning pays for itself over many epochs of one shape; a short run with several batch
-        # shapes spends more time tuning than it saves, so it is a declared option.
-        torch.backends.cudnn.benchmark = cudnn_benchmark
-    model = build_for_fit(cfg, init_state)
-    trainable, total = param_counts(model)
-    model.to(device)
-    if cfg.channels_last:
-        model.to(memory_format=torch.channels_last)
-    opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
-    pre = Preprocess(AUGMENT_PRESETS[cfg.augment_preset] if cfg.augment else None, cfg.mean, cfg.std)
+    run = setup(cfg, device, init_state, cuda_graphs, cudnn_benchmark)
     train, val = train.to(device), val.to(device)   # decoded once, kept on the device
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cfg.bf16 and device.type == "cuda" \
-        else nullcontext
-    history, start_epoch = _resume(checkpoint, model, opt)
-    step_fn = make_step(model, opt, cfg, device, autocast, cuda_graphs)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    result = FitResult(history, "complete", trainable, total, start_epoch=start_epoch,
-                       frozen_batchnorms=model.frozen_batchnorms)
+    history, start_epoch = _resume(checkpoint, run.model, run.opt)
+    result = FitResult(history, "complete", *param_counts(run.model), start_epoch=start_epoch,
+                       frozen_batchnorms=run.model.frozen_batchnorms)
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
-        train_loss, losses = _train_epoch(model, step_fn, train, cfg, pre, epoch, device)
+        train_loss, losses = _train_epoch(run.model, run.step, train, cfg, run.pre, epoch, device)
         result.steps += len(losses)
-        ev = (evaluate(model, val, pre, channels_last=cfg.channels_last, autocast=autocast)
+        ev = (evaluate(run.model, val, run.pre, channels_last=cfg.channels_last, autocast=run.autocast)
               if math.isfinite(train_loss) else {"val_loss": math.nan})
         if not math.isfinite(ev["val_loss"]) or not math.isfinite(ev.get("val_logit_range", math.nan)):
             result.status, result.diverged_epoch = "diverged", epoch
-            result.divergence = _divergence(epoch, losses, (epoch - 1) * steps_per_epoch)
+            result.divergence = _divergence(epoch, losses, (epoch - 1) * math.ceil(len(train) / cfg.batch_size))
             break
         row = {"epoch": epoch, "train_loss": train_loss, "val_loss": ev["val_loss"], "val_acc": ev["val_acc"],
                "seconds": round(time.perf_counter() - t0, 4), "val_top_share": ev["val_top_share"],
                "val_logit_range": ev["val_logit_range"]}
         history.append(row)
         if checkpoint is not None and epoch < cfg.epochs:
-            checkpoint.save({"epoch": epoch, "model": model.state_dict(),
-                             "optimizer": opt.state_dict(), "history": history})
+            checkpoint.save({"epoch": epoch, "model": run.model.state_dict(),
+                             "optimizer": run.opt.state_dict(), "history": history})
         if on_epoch is not None:
             on_epoch(epoch, row)
         if should_stop is not None and should_stop() and epoch < cfg.epochs:
             result.status = "interrupted"
             break
     if keep_state:
-        result.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        result.state_dict = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
     return result

@@ -21,15 +21,6 @@ METRIC_WORDS = {
 }
 METRICS = tuple(METRIC_WORDS)
 
-# Settings a variant may change (and a sweep vary), as the report names them.
-SETTING_WORDS = {
-    "model": "model", "pretrained": "pretrained weights", "normalise": "normalisation", "augment": "augmentation",
-    "dropout": "dropout", "freeze": "frozen modules", "batch_size": "batch size", "epochs": "epochs",
-    "optimizer": "optimizer", "momentum": "momentum", "seeds": "seeds", "lr": "learning rate",
-    "frozen_conv_layers": "frozen conv layers",
-}
-
-
 @dataclass(frozen=True)
 class ClaimKind:
     """One kind of check a claim can state in study.yaml."""

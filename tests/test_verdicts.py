@@ -1,7 +1,7 @@
 """Verdicts that hold: each finding of the statistical audit of the claims, as a case that the old code
 got wrong (the numbers are the audit's). Error rates over thousands of studies are in
 test_calibration.py; the locked plan of looks end to end in test_decide.py; the bounds of the
-analysis block in test_config.py."""
+analysis block in test_schema.py."""
 import math
 
 import numpy as np

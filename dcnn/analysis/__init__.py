@@ -11,16 +11,20 @@ these functions and nothing else. Nothing here needs a model or torch.
     claims.py       a declared claim → its evidence and the verdict it points to
     verdicts.py     the study's claims as one family: corrected, at the planned look
     sequential.py   the planned looks of dcnn run --decide; which groups grow
+    methods.py      the report's statistical-methods paragraph, from the study's settings
     judge.py        dcnn.judge: one claim on two lists of numbers
     calibration.py  the study's claims simulated where nothing differs: the false-verdict rate
-    sentences.py    the words under figures, in comparisons and for claims
+    sentences.py    the words under figures and in comparisons
+    sweeps.py       a sweep's statistics and words
 """
-from .claims import Judging, claim_groups, claim_kind, evaluate_claim, sweep_summary
+from .claims import Judging, claim_groups, claim_kind, evaluate_claim
 from .metrics import COLLAPSE_RANGE, COLLAPSE_SHARE, LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
 from .numbers import Num, Sentence, format_number, get, num, percent
-from .evidence import claim_evidence, methods_sentences
+from .evidence import claim_evidence
+from .methods import methods_sentences
 from .inference import CORRECTIONS, q_values, welch
-from .sentences import comparison_sentence, group_observations, pm, run_observations, sweep_observations
+from .sentences import comparison_sentence, group_observations, pm, run_observations
+from .sweeps import sweep_observations, sweep_summary
 from .sequential import groups_to_grow, planned_looks, study_looks
 from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group
 from .verdicts import judge_claims

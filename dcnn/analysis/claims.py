@@ -244,30 +244,3 @@ def evaluate_claim(results: dict, check: dict, how: Judging = Judging()) -> dict
     if clean["candidate"] != entry["candidate"] or entry["candidate"] is None:
         return {**entry, "candidate": None, "p_value": None, "reason": entry.get("reason") or "degenerate"}
     return {**entry, "p_value": max(entry["p_value"], clean["p_value"])}
-
-
-def sweep_summary(results: dict, groups: Sequence[str], values: Sequence[float], baseline: float,
-                  alpha: float) -> dict[str, Any]:
-    """Best validation loss per value of the swept setting, each value compared with the baseline
-    value; the first value significantly worse than it, and where seeds diverge."""
-    points = []
-    for value, name in zip(values, groups):
-        g = group_by_name(results, name)
-        points.append({"value": value, "group": name, "best_val_loss": g["metrics"]["best_val_loss"],
-                       "val_acc_at_best": g["metrics"]["val_acc_at_best"], "n_done": g["n_done"],
-                       "n_diverged": g["n_diverged"]})
-    base = groups[list(values).index(baseline)]
-    comps = []
-    worse_from = None
-    for value, name in zip(values, groups):
-        if value == baseline:
-            continue
-        c = compare(results, name, base, "best_val_loss", alpha)
-        c["value"] = value
-        comps.append(c)
-        if worse_from is None and direction(c) == "higher":
-            worse_from = value
-    done = [p for p in points if p["n_done"]]
-    return {"points": points, "baseline": baseline, "comparisons_to_baseline": comps, "worse_from": worse_from,
-            "all_diverged": [p["value"] for p in done if p["n_diverged"] == p["n_done"]],
-            "some_diverged": [p["value"] for p in done if 0 < p["n_diverged"] < p["n_done"]]}

@@ -1,15 +1,11 @@
-"""The evidence under each claim of the report — the measured numbers its verdict rests on, the test
-that decided it and its uncertainty — and the statistical-methods paragraph, written from the
-study's own settings. Every number points into results.json."""
+"""The evidence under each claim of the report: the measured numbers its verdict rests on, the test
+that decided it and its uncertainty. Every number points into results.json."""
 from __future__ import annotations
 
 from ..vocabulary import CLAIM_KINDS, INCONCLUSIVE, METRIC_WORDS
-from .inference import CORRECTIONS
-from .numbers import Sentence, get, num
+from .numbers import Sentence, num
 from .sentences import pm, stats_words, uncertainty_words
 from .stats import group_by_name
-from .uncertainty import CONFIDENCE, DRAWS, POWER
-from .verdicts import FUTILE_BELOW
 
 CORRECTION_WORDS = {"holm": "Holm's method", "bonferroni": "Bonferroni's method", "none": "no correction"}
 # Why a claim could not point to a verdict, in words.
@@ -183,66 +179,3 @@ def claim_evidence(results: dict, ci: int) -> Sentence:
     body = {"compare": _compare_evidence, "rank": _rank_evidence, "lr": _lr_evidence,
             "flag": _flag_evidence}[shape](results, ci)
     return body + _why_undecided(results, ci)
-
-
-def methods_sentences(results: dict) -> list[Sentence]:
-    """The statistical methods, from the study's settings: tests, alpha, correction, margins, looks."""
-    S, P = "/study/analysis", "/study/plan"
-    an, plan = results["study"]["analysis"], results["study"]["plan"]
-    n_claims = len(results["claims"])
-    out: list[Sentence] = [[
-        "Every number is a mean ± standard deviation over seeds, and every interval a ",
-        f"{100 * CONFIDENCE:g} %", " confidence interval of a difference of means (Welch). The seeds of a group vary the network's "
-        "initialisation, the order of the training images and any random transformation or dropout; the split "
-        "into training and validation images is the same for every seed."]]
-    out.append(["A comparison of two groups is Welch's two-sided t-test at alpha ", num(results, f"{S}/alpha", "g"),
-                "; beside each raw p-value the tables give the Benjamini–Hochberg q-value over all ",
-                num(results, "/study/methods/n_comparisons", "int"),
-                " comparisons of this report, which are exploratory: a q-value below alpha keeps the expected share "
-                "of false findings among them at alpha."])
-    if n_claims:
-        corr = CORRECTION_WORDS[an["correction"]]
-        s: Sentence = ["The ", num(results, "/study/methods/n_claims", "int"),
-                       " claims are one family: each claim's test gives one p-value, the family is corrected by ",
-                       corr, " (", "statsmodels" if CORRECTIONS[an["correction"]] else "each at its own level",
-                       "), and a claim is supported or contradicted only when its corrected p-value is below alpha"]
-        if plan["looks"] > 1:
-            s += [" divided by the ", num(results, f"{P}/looks", "int"), " planned looks (",
-                  num(results, f"{P}/alpha_per_look", "e3"), " at each look: up to ",
-                  num(results, f"{S}/max_seeds", "int"), " seeds per group, one look after each added seed, "
-                  "a Bonferroni split that keeps the chance of any false verdict at alpha however the looks go)"]
-        out.append(s + ["."])
-        out.append(["A claim that one group is lower or higher than another uses Welch's test. A claim that two are "
-                    "similar is decided by two one-sided Welch tests against a margin, by default ±",
-                    num(results, f"{S}/similar_margin", "pct"), " of the second group's mean: it is supported only "
-                    "when the difference is shown to lie inside the margin and contradicted only when it is shown to "
-                    "lie outside, never by the mere absence of a significant difference. A claim that one group is "
-                    "the best (or worst) of several, or that one learning rate beats another for every variant, is "
-                    "supported when every comparison it needs points its way (the largest of their p-values decides) "
-                    "and contradicted when one comparison shows the opposite after ", corr, " over its comparisons. "
-                    "A claim about every seed of a group (it learns, overfits, is still improving, levels off by an "
-                    "epoch) is a one-sample t-test of a per-seed margin that is positive when the claim holds; the "
-                    "count of seeds that show it is a description, since a sign test on three seeds could never reach "
-                    "alpha. A group that holds some diverged or collapsed seeds is judged with and without them, and "
-                    "the claim is decided only when both agree."])
-        out.append(["The smallest detectable differences and the seeds needed are those of the test the verdict "
-                    "uses, at power ", f"{POWER:g}", ": for Welch's test they are simulated (", f"{DRAWS:,}",
-                    " studies with each group's own spread, judged as Welch's test judges them, since with three "
-                    "seeds a side the textbook noncentral-t formula overstates its power), for the difference that "
-                    "Hedges' g states rather than the raw one, at the alpha of one look before the correction for "
-                    "the number of claims. A claim that seeds up to the cap would settle with "
-                    "less than ", f"{100 * FUTILE_BELOW:g} %", " power is not given more seeds."])
-    if plan.get("restarts"):
-        r = plan["restarts"][-1]
-        out.append([f"The plan of looks was restarted with python -m dcnn run --decide --new-plan; it had been "
-                    f"max_seeds {r['max_seeds']}, alpha {r['alpha']:g}, correction {r['correction']}. Verdicts after "
-                    "a restarted plan no longer keep the chance of a false verdict at alpha."])
-    cal = results["study"].get("calibration")
-    if cal:
-        C = "/study/calibration"
-        out.append(["Simulated with no true difference anywhere (python -m dcnn calibrate, ", num(results, f"{C}/n", "count"),
-                    " studies of these claims with the seeds' own spread), some claim got a false verdict in ",
-                    num(results, f"{C}/family_rate", "pct"), " of them (± ", num(results, f"{C}/family_se", "pct"),
-                    ") with the seeds declared, and in ", num(results, f"{C}/decide/family_rate", "pct"),
-                    " with seeds added by --decide."])
-    return out

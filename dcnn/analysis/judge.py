@@ -10,7 +10,7 @@ verdicts.py, so the verdict, p-value, interval, effect size and power are the re
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Sequence, Union
 
 from .claims import Judging
 from .synthetic import results_from

@@ -3,11 +3,10 @@ claim, written from the metrics and statistics alone. A sentence is a list of st
 (numbers that point into results.json), never a number typed by hand."""
 from __future__ import annotations
 
-from ..vocabulary import SETTING_WORDS
 from .metrics import COLLAPSE_RANGE, LEARNED_FRACTION, RISE_TOL
 from .uncertainty import CONFIDENCE, PRACTICAL_SEEDS
-from .numbers import Num, Sentence, get, num, percent
-from .stats import direction, group_by_name
+from .numbers import Sentence, get, num, percent
+
 
 def _and(parts: list) -> list:
     """[a, b, c] → [a, ', ', b, ' and ', c] (parts may be Num or str)."""
@@ -283,65 +282,6 @@ def degenerate_words(results: dict, ci: int) -> Sentence:
     said = [[num(results, f"{C}/{side}_degenerate", "int"), where] for side, where in parts]
     return [" Seeds that diverged or collapsed: ", *(said[0] if len(said) == 1 else [*said[0], ", ", *said[1]]),
             "; the difference may reflect failed runs more than the setting."]
-
-
-def _setting(vary: str, value: Num) -> list:
-    """A swept setting and its value in words: "learning rate 0.02", "k = 3 frozen conv layers"."""
-    if vary == "frozen_conv_layers":
-        return ["k = ", value, " frozen conv layers"]
-    if vary == "epochs":
-        return [value, " epochs"]
-    return [f"{SETTING_WORDS[vary]} ", value]
-
-
-def _values(results: dict, ref: str) -> list:
-    """The values listed at ``ref`` ("0.2, 0.0632 and 0.02"), each pointing into results.json."""
-    return _and([num(results, f"{ref}/{i}", "g") for i in range(len(get(results, ref)))])
-
-
-def sweep_observations(results: dict, si: int) -> list[Sentence]:
-    """Which value of the swept setting is best, where seeds diverge, and which values differ
-    significantly from the baseline value."""
-    S = f"/sweeps/{si}"
-    sw = results["sweeps"][si]
-    pts, vary = sw["points"], sw["vary"]
-    have = [i for i, p in enumerate(pts) if p["best_val_loss"]["n"]]
-    if not have:
-        return [["No run of this sweep has been trained yet."] if not any(p["n_done"] for p in pts)
-                else ["Every seed of every value diverged before finishing an epoch."]]
-    best_i = min(have, key=lambda i: pts[i]["best_val_loss"]["mean"])
-    out: list[Sentence] = [["The lowest mean best validation loss, ", *pm(results, f"{S}/points/{best_i}/best_val_loss"),
-                            ", comes with ", *_setting(vary, num(results, f"{S}/points/{best_i}/value", "g")), "."]]
-    if sw["all_diverged"] or sw["some_diverged"]:
-        s: Sentence = []
-        if sw["all_diverged"]:
-            s += ["Every seed diverges at ", SETTING_WORDS[vary], " ", *_values(results, f"{S}/all_diverged")]
-        if sw["some_diverged"]:
-            s += ["; some seeds diverge at " if s else "Some seeds diverge at " + SETTING_WORDS[vary] + " ",
-                  *_values(results, f"{S}/some_diverged")]
-        out.append(s + ["; at the other values no seed diverges."])
-    base_i = next(i for i, p in enumerate(pts) if p["value"] == sw["baseline"])
-    comps = sw["comparisons_to_baseline"]
-    words = {"higher": [], "lower": []}
-    for ci, c in enumerate(comps):
-        d = direction(c)
-        if d is not None:
-            words[d].append(num(results, f"{S}/comparisons_to_baseline/{ci}/value", "g"))
-    if comps:
-        s = ["Compared with ", *_setting(vary, num(results, f"{S}/baseline", "g")), " (",
-             *stats_words(results, f"{S}/points/{base_i}/best_val_loss"), "), the best validation loss is "]
-        if not words["higher"] and not words["lower"]:
-            s += ["within seed noise at every other value."]
-        else:
-            parts = [[f"significantly {d} at ", *_and(words[d])] for d in ("higher", "lower") if words[d]]
-            s += [*parts[0], *([" and "] + parts[1] if len(parts) > 1 else []),
-                  " (a diverged seed counts as the higher loss); the other values are within seed noise."]
-        out.append(s)
-    if sw["reference"] is not None:
-        ref = group_by_name(results, sw["reference"]["group"])
-        out.append([f"For reference, {ref['title']} at learning rate ", num(results, f"{S}/reference/lr", "g"),
-                    " reaches ", *pm(results, f"{S}/reference/best_val_loss"), "."])
-    return out
 
 
 def stats_words(results: dict, ref: str) -> list:

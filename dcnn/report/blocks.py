@@ -11,7 +11,7 @@ from typing import Optional
 
 from .. import analysis, figures
 from ..config import Study
-from ..vocabulary import SETTING_WORDS
+from ..settings import SETTING_WORDS
 from .words import describe, detail
 
 
