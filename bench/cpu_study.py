@@ -34,10 +34,10 @@ EPOCHS = 3
 
 def bare_loop(train, val, mean, std, epochs: int = EPOCHS) -> float:
     """The plainest correct loop: images/s over training and evaluation."""
-    from dcnn.models import vgg16
+    from dcnn.models import build_model
 
     torch.manual_seed(0)
-    model = vgg16(5, 8)
+    model = build_model("vgg16", 5, width_divisor=8)
     opt = torch.optim.SGD(model.parameters(), lr=0.002)
     m = torch.tensor(mean).view(1, 3, 1, 1)
     s = torch.tensor(std).view(1, 3, 1, 1)
@@ -72,7 +72,7 @@ def runner(tmp: Path, epochs: int = EPOCHS, per_class: int = 50) -> float:
     v.pop("also_compare_to", None)
     v.update(model="vgg16", normalise="backbone", runs=[{"lr": 0.002, "section": "A.1"}])
     d["variants"] = {"vgg16-random-init": v}
-    d["sweeps"], d["claims"] = {}, []
+    d["sweeps"], d["claims"], d["analysis"]["variance"] = {}, [], []
     path = tmp / "study.yaml"
     path.write_text(yaml.safe_dump(d))
     study = load_study(path)

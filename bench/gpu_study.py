@@ -46,13 +46,13 @@ def make_imagefolder(root: Path, n_train: int, n_val: int, classes: int) -> None
 
 
 def fake_imagenet_weights(torch_home: Path, width_divisor: int = 1) -> Path:
-    from dcnn.models import vgg16, weights_path
+    from dcnn.models import build_model, weights_path
 
     os.environ["TORCH_HOME"] = str(torch_home)
     path = weights_path("vgg16", "IMAGENET1K_V1")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(vgg16(1000, width_divisor).state_dict(), path)
+        torch.save(build_model("vgg16", 1000, width_divisor=width_divisor).state_dict(), path)
     return path
 
 

@@ -243,7 +243,14 @@ def check_claims(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
 
 
 def check_analysis(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
-    """max_seeds is at least the most seeds any group declares."""
+    """max_seeds is at least the most seeds any group declares; the groups named for a variance
+    decomposition exist."""
+    names = {g.name for g in groups}
+    for i, name in enumerate(f.analysis.variance):
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. vgg16-train-all@0.002)"
+            raise fail(f"analysis.variance[{i}]", f"unknown run '{name}'{hint}")
     cap = f.analysis.max_seeds
     most = max(groups, key=lambda g: g.declared_seeds, default=None)
     if cap is not None and most is not None and cap < most.declared_seeds:

@@ -47,6 +47,7 @@ class TaskData:
     train: Split
     val: Split
     fingerprint: str = ""
+    test: Optional[Split] = None    # held out: evaluated every epoch, never chosen on
     _stats: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -67,19 +68,22 @@ class TaskData:
         return self._stats
 
     def to_dict(self) -> dict:
+        test = {"test_x": self.test.x, "test_y": self.test.y} if self.test is not None else {}
         return {"name": self.name, "classes": list(self.classes), "fingerprint": self.fingerprint,
-                "train_x": self.train.x, "train_y": self.train.y, "val_x": self.val.x, "val_y": self.val.y}
+                "train_x": self.train.x, "train_y": self.train.y, "val_x": self.val.x, "val_y": self.val.y, **test}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TaskData":
-        return cls(d["name"], tuple(d["classes"]), Split(d["train_x"], d["train_y"]),
-                   Split(d["val_x"], d["val_y"]), d["fingerprint"])
+        test = Split(d["test_x"], d["test_y"]) if "test_x" in d else None
+        return cls(d["name"], tuple(d["classes"]), Split(d["train_x"], d["train_y"]), Split(d["val_x"], d["val_y"]),
+                   d["fingerprint"], test=test)
 
 
 def fingerprint(task: TaskData) -> str:
     h = hashlib.sha256()
     h.update(repr((task.name, task.classes)).encode())
-    for t in (task.train.x, task.train.y, task.val.x, task.val.y):
+    test = (task.test.x, task.test.y) if task.test is not None else ()
+    for t in (task.train.x, task.train.y, task.val.x, task.val.y, *test):
         h.update(str((tuple(t.shape), str(t.dtype))).encode())
         h.update(t.contiguous().numpy().tobytes())
     return h.hexdigest()
@@ -87,10 +91,12 @@ def fingerprint(task: TaskData) -> str:
 
 # ---- demo: scikit-learn's digits --------------------------------------------------------------
 
-def _stratified_split(y: np.ndarray, classes: list[int], val_per_class: int,
-                      train_per_class: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _stratified_split(y: np.ndarray, classes: list[int], val_per_class: int, train_per_class: int | None,
+                      seed: int, test_per_class: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, val, test) indices per class, in a fixed shuffled order: validation first, then training,
+    then up to ``test_per_class`` of the images left over (so the test split leaves the others as they were)."""
     rng = np.random.RandomState(seed)
-    train_idx, val_idx = [], []
+    train_idx, val_idx, test_idx = [], [], []
     for c in classes:
         idx = np.flatnonzero(y == c)
         rng.shuffle(idx)
@@ -101,7 +107,9 @@ def _stratified_split(y: np.ndarray, classes: list[int], val_per_class: int,
         val_idx.append(idx[:val_per_class])
         rest = idx[val_per_class:]
         train_idx.append(rest if train_per_class is None else rest[:train_per_class])
-    return np.concatenate(train_idx), np.concatenate(val_idx)
+        left = rest[train_per_class:] if train_per_class is not None else rest[:0]
+        test_idx.append(left[:test_per_class])
+    return np.concatenate(train_idx), np.concatenate(val_idx), np.concatenate(test_idx).astype(np.int64)
 
 
 def _digits_images(images: np.ndarray, image_size: int) -> torch.Tensor:
@@ -119,10 +127,12 @@ def _digits_name(classes: list[int]) -> str:
 def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: int = 32,
                       split_seed: int = 0, source_train_per_class: Optional[int] = None,
                       target_digits: tuple[int, ...] = (5, 6, 7, 8, 9),
-                      source_digits: tuple[int, ...] = (0, 1, 2, 3, 4)) -> tuple[Optional[TaskData], TaskData]:
+                      source_digits: tuple[int, ...] = (0, 1, 2, 3, 4),
+                      test_per_class: int = 0) -> tuple[Optional[TaskData], TaskData]:
     """(source, target): by default digits 0–4 for pretraining (all images not held out for
-    validation) and digits 5–9 for the study (``train_per_class`` / ``val_per_class`` per digit), a
-    fixed stratified split; no source task when ``source_digits`` is empty."""
+    validation) and digits 5–9 for the study (``train_per_class`` / ``val_per_class`` per digit, and a
+    test split of up to ``test_per_class`` of the images left over), a fixed stratified split; no
+    source task when ``source_digits`` is empty."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -133,14 +143,15 @@ def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: i
             tasks.append(None)
             continue
         name = _digits_name(classes)
-        tr, va = _stratified_split(y, classes, val_per_class, n_train, split_seed)
+        tr, va, te = _stratified_split(y, classes, val_per_class, n_train, split_seed, test_per_class)
         remap = {c: i for i, c in enumerate(classes)}
 
         def split(idx: np.ndarray) -> Split:
             return Split(_digits_images(digits.images[idx], image_size),
                          torch.tensor([remap[int(v)] for v in y[idx]], dtype=torch.int64))
 
-        tasks.append(TaskData(name, tuple(str(c) for c in classes), split(tr), split(va)))
+        tasks.append(TaskData(name, tuple(str(c) for c in classes), split(tr), split(va),
+                              test=split(te) if len(te) else None))
     return tasks[0], tasks[1]
 
 
@@ -189,14 +200,39 @@ def _read_split(root: Path, image_size: int, classes: tuple[str, ...] | None) ->
     return Split(torch.stack(xs), torch.tensor(ys, dtype=torch.int64)), found
 
 
-def load_imagefolder(root: Path | str, image_size: int = 224) -> TaskData:
-    """``root/train/<class>/*`` and ``root/val/<class>/*``, decoded once to uint8 tensors."""
+def hold_out(split: Split, fraction: float, seed: int) -> tuple[Split, Split]:
+    """(the rest, a test split): a fixed, seeded share of each class of ``split`` held out."""
+    rng = np.random.RandomState(seed)
+    y = split.y.numpy()
+    keep, out = [], []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        n = int(round(fraction * len(idx)))
+        if n < 1 or n >= len(idx):
+            raise DataError(f"test_fraction {fraction:g} of class {c}'s {len(idx)} training images leaves none "
+                            "for the test split or none for training (change test_fraction or add images)")
+        out.append(idx[:n])
+        keep.append(idx[n:])
+    keep_idx, out_idx = (torch.from_numpy(np.sort(np.concatenate(v))) for v in (keep, out))
+    return (Split(split.x[keep_idx], split.y[keep_idx]), Split(split.x[out_idx], split.y[out_idx]))
+
+
+def load_imagefolder(root: Path | str, image_size: int = 224, test_fraction: Optional[float] = None,
+                     split_seed: int = 0) -> TaskData:
+    """``root/train/<class>/*``, ``root/val/<class>/*`` and, when there is one, ``root/test/<class>/*``
+    (else, with ``test_fraction``, a seeded stratified share of train/), decoded once to uint8 tensors."""
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
     train, classes = _read_split(root / "train", image_size, None)
     val, _ = _read_split(root / "val", image_size, classes)
-    return TaskData(f"ImageFolder {root.name}", classes, train, val)
+    test = None
+    if (root / "test").is_dir():
+        test, _ = _read_split(root / "test", image_size, classes)
+    elif test_fraction:
+        train, test = hold_out(train, test_fraction, split_seed)
+    return TaskData(f"ImageFolder {root.name}", classes, train, val, test=test)
 
 
 # ---- presets: augmentation and normalisation --------------------------------------------------

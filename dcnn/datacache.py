@@ -34,13 +34,14 @@ class StudyData:
         def one(t: TaskData) -> dict:
             counts = [int(c) for c in t.val.y.bincount(minlength=len(t.classes))]
             return {"name": t.name, "classes": list(t.classes), "train_images": len(t.train),
-                    "val_images": len(t.val), "val_class_counts": counts, "image_size": int(t.train.x.shape[-1]),
-                    "fingerprint": t.fingerprint}
+                    "val_images": len(t.val), "test_images": len(t.test) if t.test is not None else 0,
+                    "val_class_counts": counts, "image_size": int(t.train.x.shape[-1]), "fingerprint": t.fingerprint}
         return {"target": one(self.target), "source": one(self.source) if self.source else None}
 
 
-def _folder_file(store: Store, root: Path, image_size: int) -> Path:
-    return store.root / "data" / f"folder-{folder_index(root)[:24]}-{image_size}.json"
+def _folder_file(store: Store, root: Path, image_size: int, test_fraction: Optional[float] = None) -> Path:
+    held = f"-test{test_fraction:g}" if test_fraction else ""
+    return store.root / "data" / f"folder-{folder_index(root)[:24]}-{image_size}{held}.json"
 
 
 def keep_task(store: Store, task: TaskData) -> Path:
@@ -51,13 +52,14 @@ def keep_task(store: Store, task: TaskData) -> Path:
     return path
 
 
-def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode: bool) -> Optional[TaskData]:
+def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode: bool,
+                     test_fraction: Optional[float] = None, split_seed: int = 0) -> Optional[TaskData]:
     """An ImageFolder's task, decoded once; None when ``decode`` is off and it was never decoded."""
     from .data import DataError
 
     if not root.is_dir():
         raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
-    index = _folder_file(store, root, image_size) if store is not None else None
+    index = _folder_file(store, root, image_size, test_fraction) if store is not None else None
     if index is not None and index.exists():
         fingerprint = json.loads(index.read_text())["fingerprint"]
         d = load_tensors(store.task_file(fingerprint))
@@ -65,7 +67,7 @@ def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode
             return TaskData.from_dict(d)
     if not decode:
         return None
-    task = load_imagefolder(root, image_size)
+    task = load_imagefolder(root, image_size, test_fraction, split_seed)
     if index is not None:
         try:
             keep_task(store, task)
@@ -80,7 +82,7 @@ def will_decode(study: Study, store: Store, data_dir) -> bool:
     if not get_data_source(study.profile.data).needs_data_dir or data_dir is None:
         return False
     root = Path(data_dir).expanduser().resolve()
-    return root.is_dir() and not _folder_file(store, root, study.profile.image_size).exists()
+    return root.is_dir() and not _folder_file(store, root, study.profile.image_size, study.profile.test_fraction).exists()
 
 
 def load_study_data(study: Study, store: Optional[Store], data_dir, *, decode: bool = True) -> Optional[StudyData]:

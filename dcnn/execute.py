@@ -88,7 +88,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     """Train one job; returns (its payload for the cache, fit's result)."""
     task = data.source if job.is_pretraining else data.target
     t0 = time.perf_counter()
-    result = fit(job.config, task.train, task.val, device=device, init_state=backbone_state,
+    result = fit(job.config, task.train, task.val, test=task.test, device=device, init_state=backbone_state,
                  checkpoint=checkpoint, on_epoch=on_epoch, should_stop=should_stop,
                  keep_state=job.is_pretraining, cuda_graphs=job.cuda_graphs,
                  cudnn_benchmark=job.cudnn_benchmark)

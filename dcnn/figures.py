@@ -221,6 +221,25 @@ def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], refer
     return _svg(fig)
 
 
+def selection_figure(points: list[dict]) -> str:
+    """One point per configuration: its mean best validation loss against its mean test loss at that
+    epoch; above the diagonal, choosing the epoch on validation flattered it."""
+    fig = Figure(figsize=(4.2, 3.6))
+    ax = fig.subplots()
+    xs, ys = [p["best_val_loss"] for p in points], [p["test_loss_at_best"] for p in points]
+    lo, hi = min(xs + ys), max(xs + ys)
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="#888888", linestyle="--", linewidth=1,
+            label="test = validation")
+    ax.scatter(xs, ys, s=18, color=VAL, zorder=3, label="a configuration (mean over seeds)")
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("best validation loss")
+    ax.set_ylabel("test loss at that epoch")
+    ax.legend(loc="upper left")
+    return _svg(fig)
+
+
 def section_ylim(runs: list[dict], chance: float) -> tuple[float, float]:
     """One y-range for a section: from 0 to the largest loss shown, at least chance, at most 3 × chance."""
     top = max([chance * 1.15] + [max(h["train_loss"], h["val_loss"]) for r in runs for h in r["history"]

@@ -57,6 +57,7 @@ class Job:
     cuda_graphs: bool = True        # execution details (same arithmetic), so not part of the key
     cudnn_benchmark: bool = False
     data: str = ""                  # the fingerprint of the data it trains on (part of the key)
+    backbone_index: int = 0         # pretraining: which of the profile's backbones (its seed + index)
 
     @property
     def is_pretraining(self) -> bool:
@@ -148,12 +149,15 @@ def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> l
     jobs = []
     for model, width in dict.fromkeys((r.settings.model, r.settings.width_divisor) for r in runs
                                       if r.settings.pretrained):
-        cfg = RunConfig(model=model, normalise="train", num_classes=data.source.num_classes, lr=p.lr, seed=p.seed,
-                        epochs=p.epochs, batch_size=p.batch_size, optimizer=p.optimizer, momentum=p.momentum,
-                        width_divisor=width, mean=mean, std=std)
-        key = make_key({"pretrain": cfg.key_fields(), "data": data.source.fingerprint, "code": code_version()})
-        jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(model, width)} on {data.source.name}", cfg,
-                        cost=_cost(cfg, len(data.source.train)), data=data.source.fingerprint))
+        for k in range(p.seeds):
+            cfg = RunConfig(model=model, normalise="train", num_classes=data.source.num_classes, lr=p.lr,
+                            seed=p.seed + k, epochs=p.epochs, batch_size=p.batch_size, optimizer=p.optimizer,
+                            momentum=p.momentum, width_divisor=width, mean=mean, std=std)
+            key = make_key({"pretrain": cfg.key_fields(), "data": data.source.fingerprint, "code": code_version()})
+            which = f" (backbone {k + 1} of {p.seeds})" if p.seeds > 1 else ""
+            jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(model, width)}{which} on "
+                            f"{data.source.name}", cfg, cost=_cost(cfg, len(data.source.train)),
+                            data=data.source.fingerprint, backbone_index=k))
     return jobs
 
 
@@ -169,14 +173,23 @@ def run_job(spec: RunSpec, study: Study, data: StudyData, backbone: Optional[Bac
                data=data.target.fingerprint)
 
 
+def backbone_index(study: Study, spec: RunSpec) -> Optional[int]:
+    """Which of the study's own backbones a run fine-tunes (seed mod their number); 0 for torchvision's
+    one set of weights; None for a run from random initialisation."""
+    if not spec.settings.pretrained:
+        return None
+    return spec.seed % study.profile.pretrain.seeds if study.profile.pretrain is not None else 0
+
+
 def backbone_of(study: Study, spec: RunSpec, pretrains: list[Job]) -> Optional[Backbone]:
     """The weights a pretrained run starts from (None for a run from random initialisation)."""
     s = spec.settings
     if not s.pretrained:
         return None
     if study.profile.backbone_source == "own":
-        pre = next((j for j in pretrains if (j.config.model, j.config.width_divisor) == (s.model, s.width_divisor)),
-                   None)
+        k = backbone_index(study, spec)                  # the run with seed s fine-tunes backbone s mod K
+        pre = next((j for j in pretrains if (j.config.model, j.config.width_divisor, j.backbone_index)
+                    == (s.model, s.width_divisor, k)), None)
         return Backbone("own", pre.key) if pre else None
     from .models import torchvision_weights, weights_path
 

@@ -55,7 +55,7 @@ class Reporter:
         if not todo:
             self.say(f"nothing to train: {counted(cached)} {'is' if len(cached) == 1 else 'are'} cached")
             return
-        self.say(f"to train: {counted(todo)}" + (f"; cached: {counted(cached)}" if cached else ""))
+        self.say(f"{counted(todo)} to train" + (f"; {counted(cached)} cached" if cached else ""))
         if self.live_mode:
             from rich.console import Console
             from rich.live import Live

@@ -12,12 +12,13 @@ from .config import RunSpec, Study
 from .datacache import StudyData, load_study_data
 from .calibrate import saved_calibration
 from .looks import current_plan
-from .plan import Job, code_version, model_label, plan
+from .plan import Job, backbone_index, code_version, model_label, plan
 from .store import Store
 
 RESULTS_FORMAT = 1
 # One history entry: the metrics' inputs, then how the network's outputs vary (collapse), docs/metrics.md.
-HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds", "val_top_share", "val_logit_range")
+HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds", "val_top_share", "val_logit_range",
+                "test_loss", "test_acc")
 DONE = ("complete", "diverged")      # a run with a result (diverged is a result, not an error)
 
 
@@ -173,6 +174,7 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
         failure = store.read_failure(job.key) if record is None else None
         runs.append(_run_entry(spec, job, record, failure, study.file.analysis.plateau_tol, data.target.num_classes,
                                class_counts))
+        runs[-1]["backbone"] = backbone_index(study, spec)
     pretraining = _pretraining(study, data, pretrains, jobs, store)
     results: dict[str, Any] = {
         "format": RESULTS_FORMAT, "study": _study_entry(study, data, data_dir, pretraining, runs), "runs": runs,
@@ -183,6 +185,8 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     _add_sweeps(results, study, comps)
     _add_claims(results, study, build)
     _add_q_values(results)
+    results["variance"] = analysis.variance_entries(results, study.file.analysis.variance)
+    results["selection"] = analysis.selection_summary(results, study.file.analysis.alpha)
     return results
 
 
@@ -193,7 +197,8 @@ def _settings(settings) -> dict:
 def _own_backbone(pre: Job, record: Optional[dict]) -> dict[str, Any]:
     c = pre.config
     out: dict[str, Any] = {"arch": c.model, "width_divisor": c.width_divisor, "model": model_label(c.model, c.width_divisor),
-                           "key": pre.key, "status": "missing" if record is None else record["status"],
+                           "index": pre.backbone_index, "seed": c.seed, "key": pre.key,
+                           "status": "missing" if record is None else record["status"],
                            "epochs": c.epochs, "optimizer": c.optimizer, "lr": c.lr, "batch_size": c.batch_size}
     if record is not None:
         hist = record["history"]
@@ -214,4 +219,5 @@ def _pretraining(study: Study, data: StudyData, pretrains: list[Job], jobs: list
         return {"kind": "torchvision", "backbones": [
             {"arch": b.arch, "model": model_label(b.arch), "weights": b.name, "file": b.file} for b in backbones.values()]}
     return {"kind": "own", "source_task": data.source.name if data.source else None,
+            "per_model": study.profile.pretrain.seeds,
             "backbones": [_own_backbone(pre, store.read_pretrain(pre.key)) for pre in pretrains]}

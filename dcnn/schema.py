@@ -163,6 +163,9 @@ class Pretrain(Strict):
     lr: Float
     momentum: Float = 0.0
     seed: int = 0
+    # How many backbones, pretrained with seeds seed, seed + 1, ...: the run with seed s fine-tunes
+    # backbone s mod seeds, so a group's seeds vary the backbone too.
+    seeds: Annotated[int, Field(ge=1, le=100)] = 1
 
 
 class Profile(Strict):
@@ -174,6 +177,8 @@ class Profile(Strict):
     target_digits: list[int] = [5, 6, 7, 8, 9]    # digits: the classes of the study's task ...
     source_digits: list[int] = [0, 1, 2, 3, 4]    # ... and of the pretraining task
     split_seed: int = 0
+    test_per_class: Annotated[int, Field(ge=0)] = 50   # digits: held-out test images per class, of those left over
+    test_fraction: Optional[Annotated[Float, Field(gt=0, lt=1)]] = None   # imagefolder without test/: a share of train/
     vgg_width_divisor: int = 1
     augment: Literal["digits", "natural"] = "digits"
     pretrain: Optional[Pretrain] = None   # pretrained runs start from this study's own pretraining ...
@@ -212,12 +217,13 @@ class Analysis(Strict):
     alpha: Annotated[Float, Field(gt=0, le=0.5)] = 0.05       # the chance of any false verdict among the claims
     similar_margin: Annotated[Float, Field(gt=0, lt=1)] = 0.1  # "similar": within this share of b's mean
     correction: Literal["holm", "bonferroni", "none"] = "holm"  # for the number of claims
+    variance: list[str] = []              # groups (variant@lr) whose spread is split into backbone and the rest
     # dcnn run --decide may add seeds up to this many (a planned sequential test); at least the most
     # seeds any group declares.
     max_seeds: Optional[Annotated[int, Field(ge=2, le=1000)]] = None
 
 
-REPORT_PARTS = ("introduction", "learning_rates", "rankings", "sweeps", "claims", "project", "summary")
+REPORT_PARTS = ("introduction", "learning_rates", "rankings", "selection", "sweeps", "claims", "project", "summary")
 
 
 class Section(Strict):

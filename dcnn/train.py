@@ -189,12 +189,21 @@ def setup(cfg: RunConfig, device: torch.device, init_state: dict | None, cuda_gr
     return Setup(model, opt, pre, autocast, make_step(model, opt, cfg, device, autocast, cuda_graphs))
 
 
-def fit(cfg: RunConfig, train: Split, val: Split, *, device: torch.device | str = "cpu",
-        init_state: dict | None = None, checkpoint: Checkpoint | None = None,
+def _held_out(run: Setup, test: Split | None, cfg: RunConfig) -> dict:
+    """The test split's loss and accuracy after an epoch: recorded, never used to choose anything."""
+    if test is None:
+        return {}
+    ev = evaluate(run.model, test, run.pre, channels_last=cfg.channels_last, autocast=run.autocast)
+    return {"test_loss": ev["val_loss"], "test_acc": ev["val_acc"]}
+
+
+def fit(cfg: RunConfig, train: Split, val: Split, *, test: Split | None = None,
+        device: torch.device | str = "cpu", init_state: dict | None = None, checkpoint: Checkpoint | None = None,
         on_epoch: Callable[[int, dict], None] | None = None,
         should_stop: Callable[[], bool] | None = None, keep_state: bool = False,
         cuda_graphs: bool = True, cudnn_benchmark: bool = False) -> FitResult:
-    """Train one run; returns its per-epoch history (train_loss, val_loss, val_acc, seconds).
+    """Train one run; returns its per-epoch history (train_loss, val_loss, val_acc, seconds, and with a
+    ``test`` split test_loss and test_acc, evaluated after validation and never chosen on).
 
     A non-finite training loss stops the run as ``diverged`` and keeps the finished epochs (and the
     step losses of the epoch it diverged in). With ``checkpoint``, every finished epoch is saved and
@@ -203,6 +212,7 @@ def fit(cfg: RunConfig, train: Split, val: Split, *, device: torch.device | str 
     device = torch.device(device)
     run = setup(cfg, device, init_state, cuda_graphs, cudnn_benchmark)
     train, val = train.to(device), val.to(device)   # decoded once, kept on the device
+    test = test.to(device) if test is not None else None
     history, start_epoch = _resume(checkpoint, run.model, run.opt)
     result = FitResult(history, "complete", *param_counts(run.model), start_epoch=start_epoch,
                        frozen_batchnorms=run.model.frozen_batchnorms)
@@ -218,7 +228,7 @@ def fit(cfg: RunConfig, train: Split, val: Split, *, device: torch.device | str 
             break
         row = {"epoch": epoch, "train_loss": train_loss, "val_loss": ev["val_loss"], "val_acc": ev["val_acc"],
                "seconds": round(time.perf_counter() - t0, 4), "val_top_share": ev["val_top_share"],
-               "val_logit_range": ev["val_logit_range"]}
+               "val_logit_range": ev["val_logit_range"], **_held_out(run, test, cfg)}
         history.append(row)
         if checkpoint is not None and epoch < cfg.epochs:
             checkpoint.save({"epoch": epoch, "model": run.model.state_dict(),

@@ -18,6 +18,9 @@ METRIC_WORDS = {
     "plateau_epoch": "plateau epoch",
     "val_acc_at_best": "accuracy at the best epoch",
     "final_rise": "rise after the best epoch",
+    "test_loss_at_best": "test loss at the best epoch",
+    "test_acc_at_best": "test accuracy at the best epoch",
+    "selection_gap": "selection gap (test loss at the best epoch − best validation loss)",
 }
 METRICS = tuple(METRIC_WORDS)
 

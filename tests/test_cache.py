@@ -20,7 +20,7 @@ def test_cache_trains_each_run_once_and_only_changed_runs_again(tmp_path, capsys
 
     assert main(["run", "vgg16-freeze-all", *args]) == 0
     err = capsys.readouterr().err
-    assert "nothing to train: 2 runs are cached" in err and trained_count(err) == 0
+    assert "nothing to train: 1 run and 1 backbone pretraining are cached" in err and trained_count(err) == 0
 
     d["variants"]["vgg16-freeze-all"]["freeze"] = ["features[0:15]"]   # change one variant's settings
     write_study(study, d)

@@ -6,7 +6,8 @@ import torch
 
 from dcnn.data import load_digits_tasks
 from dcnn.settings import RunConfig
-from dcnn.train import EagerStep, GraphedStep, build_for_fit, fit, make_optimizer
+from dcnn.steps import EagerStep, GraphedStep
+from dcnn.train import build_for_fit, fit, make_optimizer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -15,7 +15,7 @@ from conftest import ROOT, STUDY, make_imagefolder, real_study_dict
 from dcnn.cli import main
 from dcnn.config import StudyError, load_study
 from dcnn.data import DataError, load_imagefolder
-from dcnn.store import _MAGIC, _digest, load_tensors
+from dcnn.files import _MAGIC, _digest, load_tensors
 
 BASE = real_study_dict()
 ODD_VALUES = [None, True, 0, -1, 7, 0.5, -3.2, 1e9, "", "x", "2e-3", "features[0:99]", "../../etc", [], [1, "a"],
@@ -183,5 +183,5 @@ def test_yaml_is_only_ever_safe_loaded():
         text = src.read_text()
         assert "yaml.load(" not in text or "Loader=_UniqueKeyLoader" in text, src
         assert "yaml.unsafe_load" not in text and "yaml.FullLoader" not in text and "UnsafeLoader" not in text
-    from dcnn.schema import _UniqueKeyLoader
+    from dcnn.studyfile import _UniqueKeyLoader
     assert issubclass(_UniqueKeyLoader, yaml.SafeLoader)

@@ -77,8 +77,8 @@ def test_the_second_studys_report_says_what_its_models_are(second):
     _, build, html = second
     results = load_results(build)
     assert {r["status"] for r in results["runs"]} <= {"complete", "diverged"}
-    assert "torchvision&#39;s resnet18, from random initialisation" in html
-    assert "torchvision&#39;s mobilenet_v3_small" in html
+    assert "Torchvision&#39;s resnet18, from random initialisation" in html
+    assert "Torchvision&#39;s mobilenet_v3_small" in html
     assert "The same as §2.2 (cnn), with random transformations" in html
     assert "python -m dcnn report --run-missing --study " + str(second[0]) + " --profile digits10" in html
     assert "make run VARIANT=cnn" in html

@@ -65,7 +65,7 @@ BAD = [
     ("missing required key", lambda d: d["variants"]["scratch"].pop("title"),
      "variants.scratch.title: missing required key"),
     ("unknown model", lambda d: d["variants"]["scratch"].update(model="resnet5O"),
-     "variants.scratch.model: unknown model 'resnet5O' (allowed: scratch_cnn, vgg16 or a torchvision "
+     "variants.scratch.model: unknown model 'resnet5O' (allowed: scratch_cnn, vgg16, mlp or a torchvision "
      "classification model such as resnet18, mobilenet_v3_small, efficientnet_b0); did you mean 'resnet50'?"),
     ("a freeze path the model does not have", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["layer4"]),
      "variants.vgg16-freeze-all.freeze: bad freeze spec 'layer4': vgg16 has no module 'layer4' "
@@ -79,7 +79,7 @@ BAD = [
     ("a sweep baseline not among its values", lambda d: d["sweeps"]["lr-vgg16"].update(baseline=0.1),
      "sweeps.lr-vgg16.baseline: 0.1 is not one of the values"),
     ("a section that shows an unknown part", lambda d: d["sections"]["4"].update(shows=["conclusions"]),
-     "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'sweeps', "
+     "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'selection', 'sweeps', "
      "'claims', 'project' or 'summary'"),
     ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
      "variants.scratch-dropout.dropout: Input should be less than or equal to 0.99 (got 1.5)"),
@@ -94,7 +94,7 @@ BAD = [
     ("a negative cap on seeds", lambda d: d["analysis"].update(max_seeds=-1),
      "analysis.max_seeds: Input should be greater than or equal to 2 (got -1)"),
     ("a cap below the declared seeds", lambda d: d["analysis"].update(max_seeds=3),
-     "analysis.max_seeds: 3 is fewer than the 4 seeds scratch@0.2 declares (allowed: at least the most seeds "
+     "analysis.max_seeds: 3 is fewer than the 6 seeds vgg16-train-all@0.002 declares (allowed: at least the most seeds "
      "any group declares)"),
     ("an unknown correction", lambda d: d["analysis"].update(correction="sidak"),
      "analysis.correction: Input should be 'holm', 'bonferroni' or 'none' (got 'sidak')"),

@@ -31,7 +31,7 @@ def test_runner_history_equals_a_direct_fit(tmp_path):
     torch.set_num_threads(1)
     for job in jobs:
         cached = store.read_result(job.key)["history"]
-        direct = fit(job.config, data.target.train, data.target.val,
+        direct = fit(job.config, data.target.train, data.target.val, test=data.target.test,
                      init_state=backbone if job.backbone else None).history
         strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]
         assert strip(cached) == strip(direct), job.label

@@ -16,6 +16,8 @@ these functions and nothing else. Nothing here needs a model or torch.
     calibration.py  the study's claims simulated where nothing differs: the false-verdict rate
     sentences.py    the words under figures and in comparisons
     sweeps.py       a sweep's statistics and words
+    variance.py     how much of a group's spread the backbone contributes
+    selection.py    what choosing the best epoch on validation flatters (the test split)
 """
 from .claims import Judging, claim_groups, claim_kind, evaluate_claim
 from .metrics import COLLAPSE_RANGE, COLLAPSE_SHARE, LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
@@ -23,15 +25,17 @@ from .numbers import Num, Sentence, format_number, get, num, percent
 from .evidence import claim_evidence
 from .methods import methods_sentences
 from .inference import CORRECTIONS, q_values, welch
+from .selection import selection_summary, selection_words
 from .sentences import comparison_sentence, group_observations, pm, run_observations
 from .sweeps import sweep_observations, sweep_summary
 from .sequential import groups_to_grow, planned_looks, study_looks
 from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group
+from .variance import variance_entries, variance_words
 from .verdicts import judge_claims
 
 __all__ = ["COLLAPSE_RANGE", "COLLAPSE_SHARE", "CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
            "claim_evidence", "claim_groups", "claim_kind", "compare", "comparison_sentence", "compute_metrics",
            "direction", "evaluate_claim", "format_number", "get", "group_by_name", "group_index",
            "group_observations", "groups_to_grow", "judge_claims", "methods_sentences", "num", "planned_looks",
-           "percent", "plateau_epoch", "pm", "q_values", "run_observations", "study_looks", "summarise_group",
-           "sweep_observations", "sweep_summary", "welch"]
+           "percent", "plateau_epoch", "pm", "q_values", "run_observations", "selection_summary", "selection_words", "study_looks", "summarise_group",
+           "sweep_observations", "sweep_summary", "variance_entries", "variance_words", "welch"]

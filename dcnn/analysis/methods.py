@@ -14,10 +14,31 @@ S, P = "/study/analysis", "/study/plan"
 
 
 def _numbers(results: dict) -> Sentence:
+    pre = results["study"]["pretraining"]
+    if pre["kind"] == "own" and pre.get("per_model", 1) > 1:
+        backbone = [" A pretrained run's seed also picks one of ", num(results, "/study/pretraining/per_model", "int"),
+                    " backbones pretrained from different seeds (seed mod their number), so the spread of a pretrained "
+                    "configuration includes the backbone's."]
+    elif pre["kind"] != "none":
+        backbone = [" Every pretrained run starts from the same backbone, so the spread of a pretrained configuration "
+                    "leaves out the backbone's, and what is said of them holds for that backbone."]
+    else:
+        backbone = []
     return ["Every number is a mean ± standard deviation over seeds, and every interval a ", percent(CONFIDENCE),
-            " confidence interval of a difference of means (Welch). The seeds of a group vary the network's "
-            "initialisation, the order of the training images and any random transformation or dropout; the split "
-            "into training and validation images is the same for every seed."]
+            " confidence interval of a difference of means (Welch). The seeds of a configuration vary the network's "
+            "initialisation (for a pretrained one, its new head's), the order of the training images and any random "
+            "transformation or dropout; the split into training, validation and test images is the same for every "
+            "seed.", *backbone]
+
+
+def _selection(results: dict) -> Sentence:
+    if not results["study"]["data"]["target"].get("test_images"):
+        return ["This profile has no test split: the best epoch is chosen on the validation images and the numbers "
+                "are measured on them, which flatters the noisier settings."]
+    return ["Each run's best epoch is the one with the lowest validation loss; the ",
+            num(results, "/study/data/target/test_images", "int"), " test images are evaluated after every epoch and "
+            "never used to choose an epoch, a setting or a scale, so the test loss at the best epoch measures the "
+            "chosen network without the luck of the choice (the selection gap is the difference)."]
 
 
 def _comparisons(results: dict) -> Sentence:
@@ -90,7 +111,7 @@ def _calibration(results: dict) -> Sentence:
 
 def methods_sentences(results: dict) -> list[Sentence]:
     """The statistical methods, from the study's settings: tests, alpha, correction, margins, looks."""
-    parts = [_numbers, _comparisons]
+    parts = [_numbers, _selection, _comparisons]
     if results["claims"]:
         parts += [_family, _tests, _power]
     if results["study"]["plan"].get("restarts"):

@@ -89,7 +89,8 @@ def compute_metrics(history: Sequence[dict], num_classes: int, tol: float = 0.01
                 "overfit_gap": None, "gap_at_best": None, "plateau_epoch": None, "chance_loss": chance,
                 "learned": False, "val_acc_at_best": None, "final_rise": None, "upturn_epoch": None,
                 "overfits": False, "collapse_epoch": None, "collapsed": False,
-                "final_logit_range": None, "final_top_share": None, "last_epoch": None, "last_gain": None}
+                "final_logit_range": None, "final_top_share": None, "last_epoch": None, "last_gain": None,
+                "test_loss_at_best": None, "test_acc_at_best": None, "selection_gap": None}
     v = [h["val_loss"] for h in history]
     t = [h["train_loss"] for h in history]
     best = min(v)
@@ -117,4 +118,8 @@ def compute_metrics(history: Sequence[dict], num_classes: int, tol: float = 0.01
         "final_top_share": history[-1].get("val_top_share"),
         "last_epoch": len(history),
         "last_gain": last_gain(v),
+        # The held-out test split at the epoch validation chose (and never used to choose it).
+        "test_loss_at_best": history[b].get("test_loss"),
+        "test_acc_at_best": history[b].get("test_acc"),
+        "selection_gap": history[b]["test_loss"] - best if history[b].get("test_loss") is not None else None,
     }

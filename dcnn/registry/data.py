@@ -49,6 +49,8 @@ def _digits_check(p: Any) -> Optional[str]:
         return f"data: digits needs {', '.join(missing)}"
     if p.source is not None:
         return "data: digits takes no source (its source task is source_digits)"
+    if p.test_fraction is not None:
+        return "data: digits takes test_per_class, not test_fraction (its test split is the images left over)"
     return None
 
 
@@ -58,7 +60,7 @@ def _digits_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bo
     return load_digits_tasks(train_per_class=p.train_per_class, val_per_class=p.val_per_class,
                              image_size=p.image_size, split_seed=p.split_seed,
                              source_train_per_class=p.source_train_per_class, target_digits=tuple(p.target_digits),
-                             source_digits=tuple(p.source_digits))
+                             source_digits=tuple(p.source_digits), test_per_class=p.test_per_class)
 
 
 register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits)))
@@ -96,7 +98,8 @@ def folder_index(root: Path) -> str:
 def _folder_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
     from ..datacache import imagefolder_task
 
-    target = imagefolder_task(store, data_dir_of(data_dir).resolve(), p.image_size, decode)
+    target = imagefolder_task(store, data_dir_of(data_dir).resolve(), p.image_size, decode, p.test_fraction,
+                              p.split_seed)
     source = None
     if p.source is not None:
         source = imagefolder_task(store, (study_path.parent / Path(p.source).expanduser()).resolve(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 # torchvision's configuration "D" (VGG16): conv output widths, "M" = 2x2 max-pool.
@@ -34,12 +34,12 @@ class ModelSpec:
     head: Optional[str] = None                # None: read both from a model built on the meta device
     step_cost: Callable[[int], float] = lambda batch_size: 1.0   # one optimizer step, relative
     takes_dropout: bool = False               # a dropout setting applies to it
+    own_dropout: bool = False                 # it has dropout layers of its own (drawn anew each seed)
     takes_width: bool = False                 # the profile's width divisor applies to it
     vgg_init: bool = False                    # its new head is initialised as torchvision's VGG does
     weights_rule: Callable[[Any], Optional[str]] = lambda profile: None   # why torchvision's weights cannot serve
     first_convs: Optional[Callable[[int], Optional[str]]] = None         # k → the freeze spec of its first k convs
     own: bool = True                          # built by dcnn (its layout known without torch)
-    extra: dict = field(default_factory=dict)
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -81,10 +81,6 @@ def _torchvision_build(name: str, num_classes: int, **_: Any):
     import torchvision
 
     return torchvision.models.get_model(name, weights=None, num_classes=num_classes)
-
-
-def _has_weights(name: str, profile: Any) -> Optional[str]:
-    return None   # torchvision's weights enum is checked when the run is planned (models.torchvision_weights)
 
 
 @functools.lru_cache(maxsize=None)
@@ -190,7 +186,7 @@ register_model(ModelSpec(
     "vgg16", _vgg16, label=lambda w: "VGG16" + (f"/{w}" if w > 1 else ""),
     noun=lambda w: "VGG16 in torchvision's layout" + (f" with every channel width divided by {w}" if w > 1 else ""),
     layout={"features": 31, "avgpool": None, "classifier": 7}, head="classifier.6",
-    step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True,
+    step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True, own_dropout=True,
     weights_rule=_vgg16_weights_rule, first_convs=vgg16_first_convs))
 
 

@@ -106,12 +106,15 @@ class Builder:
         if len(runs) == 1:
             obs, svg = analysis.run_observations(self.r, g["runs"][0]), self.loss_fig(runs, part)
         else:
-            obs = analysis.group_observations(self.r, gi)
+            obs = analysis.group_observations(self.r, gi) + [
+                analysis.variance_words(self.r, vi) for vi, v in enumerate(self.r.get("variance", []))
+                if v["group"] == g["group"]]
             mean_val = figures.mean_band([r["history"] for r in runs], "val_loss")[1]
             tol = self.r["study"]["analysis"]["plateau_tol"]
             svg = self.loss_fig(runs, part, analysis.plateau_epoch(mean_val, tol) if mean_val else None)
         block.figures.append(Fig(labels[0] if labels else None, g["title"],
-                                 detail(g, [r["seed"] for r in runs]), svg, obs, g["group"],
+                                 detail(g, [r["seed"] for r in runs], self.r["study"]["pretraining"]), svg, obs,
+                                 g["group"],
                                  figures.loss_table(runs)))
 
     def group_block(self, gi: int) -> Block:
@@ -150,6 +153,24 @@ class Builder:
         return Fig(None, f"Validation loss of every configuration in section {part}, mean over seeds",
                    f"Learning rate {groups[0]['lr']:g}; bands span the seeds (min to max); configurations "
                    "without a finished epoch are left out.", svg, [], f"overlay-{part}", table)
+
+    def selection_block(self, number: str) -> Optional[Block]:
+        """The figure of validation against test: where choosing the best epoch on validation flattered."""
+        sel = self.r.get("selection")
+        if not sel:
+            return None
+        points = [{"group": self.r["groups"][gi]["group"], "title": self.r["groups"][gi]["title"],
+                   "best_val_loss": self.r["groups"][gi]["metrics"]["best_val_loss"]["mean"],
+                   "test_loss_at_best": self.r["groups"][gi]["metrics"]["test_loss_at_best"]["mean"]}
+                  for gi in sel["groups"]]
+        svg = figures.cached(self.cache, "selection", {"points": [{k: p[k] for k in ("best_val_loss",
+                                                                                      "test_loss_at_best")}
+                                                                   for p in points]}, figures.selection_figure)
+        fig = Fig(None, "Best validation loss against the test loss at the same epoch, one point per configuration",
+                  "Means over seeds; the dashed line is where the two are equal. The test images played no part in "
+                  "choosing the epoch.", svg, analysis.selection_words(self.r), "selection", points)
+        return Block(number, "Validation against test: what choosing on validation flatters", 3, f"s{number}",
+                     figures=[fig], kind="sweep", group="selection")
 
     def sweep_block(self, si: int) -> Block:
         sw = self.r["sweeps"][si]

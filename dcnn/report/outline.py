@@ -19,9 +19,9 @@ from .blocks import Block, Builder, Fig, part_of, section_key
 from .pieces import PIECES, rankings
 
 GENERATED_HEADINGS = {"introduction": "Introduction", "learning_rates": "Learning rates compared",
-                      "rankings": "Variants ranked", "claims": "Claims checked",
+                      "rankings": "Variants ranked", "selection": "Validation and test", "claims": "Claims checked",
                       "project": "Project information", "summary": "Summary of every run"}
-AUTO_ORDER = ("learning_rates", "rankings", "claims", "project", "summary")
+AUTO_ORDER = ("learning_rates", "rankings", "selection", "claims", "project", "summary")
 
 
 @dataclass
@@ -60,7 +60,8 @@ class Outline:
         self.study, self.r = study, results
         self.rankings = rankings(study, results)
         needed = {"introduction": True, "learning_rates": bool(results["learning_rates"]["n"]),
-                  "rankings": bool(self.rankings), "claims": bool(results["claims"]), "project": True,
+                  "rankings": bool(self.rankings), "selection": bool(results.get("selection")),
+                  "claims": bool(results["claims"]), "project": True,
                   "summary": bool(results["runs"])}
         self.place = self.placements(needed)
         project = self.place.get("project")
@@ -110,13 +111,13 @@ class Outline:
                 level = min(len(number.split(".")) + 1, 4)
                 items.append(Block(number, self.study.file.section(number).heading, level, f"s{number}", kind="heading"))
                 taken.add(number)
+        free = (f"{p}.{k}" for k in range(1, 1000) if f"{p}.{k}" not in taken)
         if self.place.get("rankings") == p:
-            k = 0
             for ranking in self.rankings:
-                k += 1
-                while f"{p}.{k}" in taken:
-                    k += 1
-                items.append(Piece("ranking", f"{p}.{k}", ranking["heading"], 3, f"s{p}.{k}", ranking))
+                number = next(free)
+                items.append(Piece("ranking", number, ranking["heading"], 3, f"s{number}", ranking))
+        if self.place.get("selection") == p:
+            items.append(b.selection_block(next(free)))
         part.items = sorted(items, key=lambda i: section_key(i.number))
         part.overlay = b.overlay(p, [self.r["groups"][gi] for gi in groups])
 

@@ -81,7 +81,23 @@ def describe(r: dict, g: dict, base_variant: str | None, augment_preset: str, wh
     return with_params(r, g, [lead], ": ")
 
 
-def detail(g: dict, seeds: list[int]) -> str:
+def varies(st: dict, pretraining: dict) -> str:
+    """What differs from one seed of a configuration to the next (what its error bars capture), and
+    what is the same for every seed."""
+    own_backbones = pretraining["kind"] == "own" and pretraining.get("per_model", 1) > 1
+    vary = [f"the backbone (one of {pretraining['per_model']})"] if st["pretrained"] and own_backbones else []
+    vary += ["the new head's initialisation" if st["pretrained"] else "the initialisation",
+             "the order of the training images"]
+    vary += ["the random transformations"] if st["augment"] else []
+    vary += ["dropout"] if st["dropout"] or get_model(st["model"]).own_dropout else []
+    fixed = ["the split"] + (["the backbone"] if st["pretrained"] and not own_backbones else [])
+    return (f"Seeds vary {', '.join(vary[:-1])} and {vary[-1]}; {' and '.join(fixed)} "
+            f"{'are' if len(fixed) > 1 else 'is'} the same for every seed.")
+
+
+def detail(g: dict, seeds: list[int], pretraining: dict | None = None) -> str:
+    """A figure's settings line; with ``pretraining`` and several seeds, what its seeds vary."""
     st = g["settings"]
     opt = f"SGD (momentum {st['momentum']:g})" if st["optimizer"] == "sgd" else st["optimizer"]
-    return f"Learning rate {g['lr']:g} · batch size {st['batch_size']} · {opt} · {st['epochs']} epochs · {seeds_text(seeds)}."
+    line = f"Learning rate {g['lr']:g} · batch size {st['batch_size']} · {opt} · {st['epochs']} epochs · {seeds_text(seeds)}."
+    return line + (" " + varies(st, pretraining) if pretraining is not None and len(seeds) > 1 else "")
