@@ -2,7 +2,6 @@
 import os
 import signal
 import threading
-import time
 
 from dcnn.executors import ExecContext, make_executor
 from dcnn.executors.local import InlineExecutor, PoolExecutor
@@ -37,10 +36,6 @@ def test_a_worker_that_dies_is_an_outcome_not_an_exception(tmp_path, monkeypatch
         monkeypatch.setattr(local, "_execute_in_worker", _die)     # pickled by reference into the workers
         job = Job(JobKind.RUN, "k" * 64, "a run", RunConfig(model="scratch_cnn", lr=0.1, seed=0))
         outcome = pool.submit(job).result(timeout=120)
-        assert outcome.status == "lost" and "died" in outcome.message
-        monkeypatch.undo()
-        t0 = time.time()
-        assert pool.submit(job).result(timeout=120).status in ("failed", "lost", "complete")   # a fresh pool serves
-        assert time.time() - t0 < 120
+        assert outcome.status == "lost" and "died" in outcome.message      # (a fresh pool then serves: test_reliability)
     finally:
         pool.close()

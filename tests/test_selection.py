@@ -39,10 +39,10 @@ def test_no_decision_reads_the_test_split():
                {k: v for k, v in metrics[0].items() if k not in test_keys} for m in metrics[1:])
 
 
-def _study(d, tmp_path, *args):
+def _study(d, tmp_path, *args, jobs="1"):
     study = write_study(tmp_path / "study.yaml", d)
     build = tmp_path / "build"
-    dcnn("report", "--run-missing", "--no-pdf", "-j", "2", "--study", str(study), "--build", str(build), *args,
+    dcnn("report", "--run-missing", "--no-pdf", "-j", jobs, "--study", str(study), "--build", str(build), *args,
          check=True)
     return load_results(build), (build / "report.html").read_text()
 
@@ -54,7 +54,7 @@ def test_each_seed_fine_tunes_its_backbone_and_the_spread_is_split_by_source(tmp
     d["profiles"]["demo"]["pretrain"]["seeds"] = 2
     d["defaults"]["seeds"] = 4
     d["analysis"] = {"variance": ["vgg16-train-all@0.01"]}
-    r, html = _study(d, tmp_path)
+    r, html = _study(d, tmp_path, jobs="2")
     pre = r["study"]["pretraining"]
     assert pre["per_model"] == 2 and [b["seed"] for b in pre["backbones"]] == [0, 1]
     assert pre["backbones"][0]["key"] != pre["backbones"][1]["key"]
