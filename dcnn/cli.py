@@ -101,10 +101,18 @@ def _calibrate_parser(sub) -> None:
     cal.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _diff_parser(sub) -> None:
+    dif = sub.add_parser("diff", help="what changed between two builds: runs, group metrics, claim verdicts")
+    dif.add_argument("a", help="the older build directory or results.json")
+    dif.add_argument("b", help="the newer build directory or results.json")
+    dif.add_argument("--force", action="store_true", help="compare builds of two different studies")
+    dif.add_argument("--json", action="store_true", help="machine-readable output (docs/diff.md)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dcnn", description="Declared, cached, reproducible ablation studies with a generated report.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser):
+    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser, _diff_parser):
         add(sub)
     return parser
 
@@ -113,6 +121,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "judge":
         return _cmd_judge(args)
+    if args.command == "diff":
+        return _cmd_diff(args)
     _setup_logging(args.verbose)
     from .config import StudyError, load_study
     from .data import DataError
@@ -241,6 +251,19 @@ def _cmd_judge(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(j, indent=2) if args.json else format_judgement(j))
+    return EXIT_OK
+
+
+def _cmd_diff(args) -> int:
+    """python -m dcnn diff A B: two builds compared (diff.py); no study file needed."""
+    from .diff import DiffError, diff, format_diff
+
+    try:
+        d = diff(args.a, args.b, force=args.force)
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(d, indent=2) if args.json else format_diff(d))
     return EXIT_OK
 
 

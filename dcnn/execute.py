@@ -16,6 +16,7 @@ import torch
 from . import faults
 from .datacache import StudyData, load_task_files
 from .plan import Backbone, Job, code_version
+from .provenance import cores, cpu_model
 from .store import Store, StoreError
 from .train import FitResult, fit
 
@@ -52,7 +53,7 @@ def env_info(device: torch.device | str) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
     return {"device": str(device), "device_name": name, "torch": torch.__version__,
             "torchvision": torchvision.__version__, "python": platform.python_version(),
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "cpu": cpu_model(), "cores": cores()}
 
 
 def resolve_device(name: str = "auto") -> torch.device:

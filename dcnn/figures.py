@@ -1,4 +1,5 @@
-"""matplotlib: histories → SVG figures (cached by content, so an unchanged figure is drawn once).
+"""matplotlib: histories → SVG figures for the HTML and the same figures as vector PDF for LaTeX
+(cached by content, so an unchanged figure is drawn once).
 
 Figure text is drawn as paths; every caption and number a reader needs is in the HTML instead.
 """
@@ -25,27 +26,42 @@ matplotlib.rcParams.update({"svg.hashsalt": "dcnn", "font.size": 9, "axes.spines
                             "legend.frameon": False, "legend.fontsize": 8})
 
 
+class Drawing(str):
+    """A figure's SVG text; ``pdf`` is where the same figure lies as vector PDF (None when uncached)."""
+
+    pdf: Optional[Path] = None
+
+
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     return buf.getvalue()
 
 
-def cached(cache_dir: Optional[Path], kind: str, payload: dict, draw) -> str:
+def _save(fig: Figure, svg_path: Path) -> str:
+    """Write ``fig`` as SVG and as PDF (the PDF first: an SVG on disk means both are there)."""
+    svg_path.parent.mkdir(parents=True, exist_ok=True)
+    pdf_tmp = svg_path.with_suffix(".pdf.tmp")
+    fig.savefig(pdf_tmp, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
+    pdf_tmp.replace(svg_path.with_suffix(".pdf"))
+    svg = _svg(fig)
+    tmp = svg_path.with_suffix(".tmp")
+    tmp.write_text(svg)
+    tmp.replace(svg_path)
+    return svg
+
+
+def cached(cache_dir: Optional[Path], kind: str, payload: dict, draw) -> Drawing:
     """Draw ``kind`` from ``payload`` unless the same figure (same inputs, same code) was drawn before."""
     if cache_dir is None:
-        return draw(**payload)
+        return Drawing(_svg(draw(**payload)))
     h = hashlib.sha256((kind + json.dumps(payload, sort_keys=True, default=str)).encode())
     h.update(Path(__file__).read_bytes())
     path = cache_dir / f"{kind}-{h.hexdigest()[:20]}.svg"
-    if path.exists():
-        return path.read_text()
-    svg = draw(**payload)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(svg)
-    tmp.replace(path)
-    return svg
+    out = Drawing(path.read_text() if path.exists() and path.with_suffix(".pdf").exists()
+                  else _save(draw(**payload), path))
+    out.pdf = path.with_suffix(".pdf")
+    return out
 
 
 def _curve(history: Sequence[dict], key: str) -> tuple[list[int], list[float]]:
@@ -72,7 +88,7 @@ def _finish(ax, chance: float, ylim: tuple[float, float], epochs: int) -> None:
 
 
 def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epochs: int,
-                plateau: Optional[int] = None) -> str:
+                plateau: Optional[int] = None) -> Figure:
     """Train and validation loss per epoch. One run: its curves; several seeds: each seed faint,
     the mean as a line and the min–max band. Best epochs are dots, the plateau a dotted line, a
     divergence an ×."""
@@ -112,10 +128,10 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
         ax.axvline(p, color="#2a7f3f", lw=1.0, ls="-.", label=f"plateau (epoch {p})" if single else "plateau of the mean")
     _finish(ax, chance, ylim, epochs)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
-    return _svg(fig)
+    return fig
 
 
-def divergence_figure(runs: list[dict], chance: float) -> str:
+def divergence_figure(runs: list[dict], chance: float) -> Figure:
     """Runs that diverged before finishing an epoch: the batch loss of every step, on a log scale, up
     to the step where it became NaN or infinite (a red ×). Seeds are overlaid, one colour each."""
     fig = Figure(figsize=SIZE)
@@ -141,7 +157,7 @@ def divergence_figure(runs: list[dict], chance: float) -> str:
     ax.set_xlabel("training step")
     ax.set_ylabel("batch loss (log scale)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4)
-    return _svg(fig)
+    return fig
 
 
 def loss_table(runs: list[dict]) -> list[dict]:
@@ -160,7 +176,7 @@ def loss_table(runs: list[dict]) -> list[dict]:
     return rows
 
 
-def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float], epochs: int) -> str:
+def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float], epochs: int) -> Figure:
     """Mean validation loss of several configurations, one colour each."""
     fig = Figure(figsize=(SIZE[0], 2.7))
     ax = fig.add_subplot()
@@ -174,11 +190,11 @@ def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float],
     _finish(ax, chance, ylim, epochs)
     ax.set_ylabel("validation loss\n(mean over seeds)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
-    return _svg(fig)
+    return fig
 
 
 def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], reference_label: str,
-                 chance: float) -> str:
+                 chance: float) -> Figure:
     """Best validation loss and accuracy against the swept setting: a dot per seed, the line through
     the means, a red × per value whose seeds diverged (how many, at the top)."""
     fig = Figure(figsize=(SIZE[0], 2.6))
@@ -218,10 +234,10 @@ def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], refer
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4)
     fig.tight_layout()
-    return _svg(fig)
+    return fig
 
 
-def selection_figure(points: list[dict]) -> str:
+def selection_figure(points: list[dict]) -> Figure:
     """One point per configuration: its mean best validation loss against its mean test loss at that
     epoch; above the diagonal, choosing the epoch on validation flattered it."""
     fig = Figure(figsize=(4.2, 3.6))
@@ -237,7 +253,7 @@ def selection_figure(points: list[dict]) -> str:
     ax.set_xlabel("best validation loss")
     ax.set_ylabel("test loss at that epoch")
     ax.legend(loc="upper left")
-    return _svg(fig)
+    return fig
 
 
 def section_ylim(runs: list[dict], chance: float) -> tuple[float, float]:

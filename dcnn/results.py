@@ -13,6 +13,7 @@ from .datacache import StudyData, load_study_data
 from .calibrate import saved_calibration
 from .looks import current_plan
 from .plan import Job, backbone_index, code_version, model_label, plan
+from .provenance import provenance
 from .store import Store
 
 RESULTS_FORMAT = 1
@@ -187,6 +188,7 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     _add_q_values(results)
     results["variance"] = analysis.variance_entries(results, study.file.analysis.variance)
     results["selection"] = analysis.selection_summary(results, study.file.analysis.alpha)
+    results["provenance"] = provenance(study.path, runs, results["groups"], pretraining)
     return results
 
 

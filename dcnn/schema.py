@@ -223,7 +223,7 @@ class Analysis(Strict):
     max_seeds: Optional[Annotated[int, Field(ge=2, le=1000)]] = None
 
 
-REPORT_PARTS = ("introduction", "learning_rates", "rankings", "selection", "sweeps", "claims", "project", "summary")
+REPORT_PARTS = ("introduction", "learning_rates", "rankings", "selection", "sweeps", "claims", "project", "summary", "reproducibility")
 
 
 class Section(Strict):

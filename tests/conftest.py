@@ -89,6 +89,9 @@ def strip_volatile(results: dict) -> dict:
         for h in b.get("history", []):
             h.pop("seconds", None)
     r["study"].pop("file", None)
+    if "provenance" in r:   # seconds, the machines that trained and reported
+        r["provenance"].pop("compute", None)
+        r["provenance"].pop("report_machine", None)
     return r
 
 

@@ -20,6 +20,7 @@ from .. import analysis, faults
 from ..config import Study
 from ..store import atomic_write
 from ..vocabulary import verdict_words
+from .latex import write_latex
 from .outline import all_figures, build_context
 
 log = logging.getLogger("dcnn")
@@ -34,6 +35,9 @@ ENV.filters["num"] = analysis.num                             # results | num(re
 ENV.filters["at"] = analysis.get                              # results | at(ref): the value at a pointer
 ENV.filters["pm"] = analysis.pm                               # results | pm(ref, fmt): mean ± std
 ENV.filters["verdict_words"] = verdict_words                  # verdict | verdict_words(a, b)
+ENV.filters["setting"] = lambda v: ("yes" if v else "no") if isinstance(v, bool) else "none" if v is None else \
+    "[" + ", ".join(map(str, v)) + "]" if isinstance(v, list) else analysis.format_number(v, "g") \
+    if isinstance(v, (int, float)) else str(v)                 # a setting's value in a table
 
 
 def render(context: dict) -> str:
@@ -67,7 +71,8 @@ def render_pdf(html: str) -> bytes:
 
 
 def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> list[Path]:
-    """results.json, report.html and (unless ``pdf`` is False) report.pdf under ``build``; returns the paths."""
+    """results.json, report.html, latex/ and (unless ``pdf`` is False) report.pdf under ``build``; returns
+    the paths (of latex/, its report.tex)."""
     from ..results import collect
 
     build = Path(build)
@@ -87,6 +92,8 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
     for fig in all_figures(context["parts"]):   # the numbers behind every figure, linked from the HTML
         if fig.table:
             atomic_write(build / fig.csv, csv_text(fig.table).encode(), fsync=False)
+    pdfs = {f.label: getattr(f.svg, "pdf", None) for f in all_figures(context["parts"])}
+    latex = write_latex(html, results, pdfs, build / "latex")[0]
     if pdf:
         paths.append(build / "report.pdf")
         # The PDF is a pure function of the HTML: an unchanged report is not typeset again.
@@ -95,4 +102,4 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
         if not (paths[2].exists() and source.exists() and source.read_text() == digest):
             atomic_write(paths[2], render_pdf(html))
             atomic_write(source, digest.encode())
-    return paths
+    return paths + [latex]

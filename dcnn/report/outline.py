@@ -16,12 +16,14 @@ from typing import Any, Optional
 from .. import analysis
 from ..config import Study
 from .blocks import Block, Builder, Fig, part_of, section_key
-from .pieces import PIECES, rankings
+from .pieces import APPENDIX_HEADINGS, PIECES, rankings
 
 GENERATED_HEADINGS = {"introduction": "Introduction", "learning_rates": "Learning rates compared",
                       "rankings": "Variants ranked", "selection": "Validation and test", "claims": "Claims checked",
-                      "project": "Project information", "summary": "Summary of every run"}
+                      "project": "Project information", "summary": "Summary of every run",
+                      "reproducibility": "Reproducibility"}
 AUTO_ORDER = ("learning_rates", "rankings", "selection", "claims", "project", "summary")
+APPENDICES = ("reproducibility",)   # generated parts that go after the study's own, as lettered appendices
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Outline:
         needed = {"introduction": True, "learning_rates": bool(results["learning_rates"]["n"]),
                   "rankings": bool(self.rankings), "selection": bool(results.get("selection")),
                   "claims": bool(results["claims"]), "project": True,
-                  "summary": bool(results["runs"])}
+                  "summary": bool(results["runs"]), "reproducibility": True}
         self.place = self.placements(needed)
         project = self.place.get("project")
         self.builder = Builder(study, results, fig_cache, f"§{project}.2")
@@ -84,6 +86,11 @@ class Outline:
         for kind in AUTO_ORDER:
             if needed[kind] and kind not in place:
                 place[kind], nxt = str(nxt), nxt + 1
+        letters = [n for n in self.own_numbers() + list(place.values()) if n and not n[0].isdigit()]
+        letter = chr(max((ord(n[0]) for n in letters), default=ord("A") - 1) + 1)
+        for kind in APPENDICES:
+            if needed[kind] and kind not in place:
+                place[kind], letter = letter, chr(ord(letter) + 1)
         if "introduction" not in place:
             place["introduction"] = ""
         return {k: v for k, v in place.items() if needed.get(k, False)}
@@ -93,7 +100,7 @@ class Outline:
         kinds = [k for k, n in self.place.items() if n == number]
         heading = sec.heading if sec else (GENERATED_HEADINGS[kinds[0]] if kinds else f"Section {number}")
         part = Part(number, heading, f"s{number}" if number else "intro", _paragraphs(sec.text if sec else None))
-        for kind in ("introduction", "learning_rates", "claims", "project", "summary"):
+        for kind in ("introduction", "learning_rates", "claims", "project", "summary", "reproducibility"):
             if kind in kinds:
                 part.pieces.append(Piece(kind, anchor=kind, data=PIECES[kind](self, number)))
         return part
@@ -188,8 +195,9 @@ def contents(parts: list[Part]) -> list[dict]:
         out += [{"level": 3, "number": i.number, "heading": i.heading, "anchor": i.anchor}
                 for i in p.items if i.level == 3]
         for piece in p.pieces:
+            headings = {"project": PROJECT_HEADINGS, "reproducibility": APPENDIX_HEADINGS}.get(piece.kind, ())
             out += [{"level": 3, "number": f"{p.number}.{k}", "heading": h, "anchor": f"s{p.number}.{k}"}
-                    for k, h in enumerate(PROJECT_HEADINGS, 1) if piece.kind == "project"]
+                    for k, h in enumerate(headings, 1)]
     return out
 
 

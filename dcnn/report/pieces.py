@@ -138,6 +138,32 @@ def summary(o: Outline, number: str) -> dict:
     return {}
 
 
+APPENDIX_HEADINGS = ("Machines and software", "Compute", "What the error bars capture", "Settings that vary",
+                     "Size of every variant", "Reproducibility checklist")
+
+
+def reproducibility(o: Outline, number: str) -> dict:
+    """The reproducibility appendix: what it says comes from results.json's ``provenance``; here, the
+    checklist items of the NeurIPS paper checklist on experiments, each with where the report answers it."""
+    P, R = o.place.get("project", ""), number
+    summary = o.place.get("summary")
+    where = lambda *refs: [(f"§{ref}", f"s{ref}") for ref in refs if ref and not ref.startswith(".")]  # noqa: E731
+    items = [
+        ("Experimental result reproducibility: the commands, the code and the data that rebuild every number",
+         where(f"{P}.1", f"{P}.2", f"{R}.1")),
+        ("Experimental setting and details: hyperparameters, how they were chosen, the splits",
+         where(f"{R}.4", f"{P}.2", f"{P}.3") + ([(f"Appendix {summary}", f"s{summary}")] if summary and not summary[0].isdigit()
+                                                else where(summary or ""))),
+        ("Statistical significance: error bars, what they capture, the test behind each verdict",
+         where(f"{R}.3", f"{P}.4")),
+        ("Compute resources: the device, the time of every run and in total", where(f"{R}.2", f"{R}.1")),
+        ("Open access to data and code: the data's fingerprint and the code's version", where(f"{R}.1", f"{P}.1")),
+    ]
+    return {"number": number, "headings": APPENDIX_HEADINGS, "versions": project(o, number)["versions"],
+            "checklist": [{"item": item, "where": refs} for item, refs in items],
+            "error_bars": analysis.methods_sentences(o.r)[0]}
+
+
 PIECES: dict[str, Callable[[Outline, str], Any]] = {
     "introduction": introduction, "learning_rates": learning_rates, "claims": claims, "project": project,
-    "summary": summary}
+    "summary": summary, "reproducibility": reproducibility}
