@@ -51,7 +51,8 @@ def _run_parser(sub) -> None:
     run.add_argument("--force", action="store_true", help="retrain the selected runs even if cached")
     run.add_argument("-j", "--jobs", type=int, default=None,
                      help="runs trained at once (default: CPU cores, or the profile's workers_per_gpu)")
-    run.add_argument("--executor", choices=("local", "ray"), default="local", help="where runs execute")
+    run.add_argument("--executor", choices=("local", "ray", "slurm"), default="local",
+                     help="where runs execute: here, on a Ray cluster, or as Slurm jobs (docs/cluster.md)")
     run.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: start a local one)")
     run.add_argument("--decide", action="store_true",
                      help="add seeds to the groups behind undecided claims, up to the study's analysis.max_seeds")

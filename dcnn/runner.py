@@ -60,6 +60,19 @@ def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepar
     return Prepared(data, task_files(store, data), pretrains, pretrains + jobs)
 
 
+def check_executor(kind: str) -> None:
+    """A missing optional extra (or sbatch) is bad input before any work: one line naming the fix."""
+    if kind == "ray":
+        from .executors.ray import require_ray
+
+        require_ray()
+    elif kind == "slurm":
+        from .executors.slurm import cluster_kind, require_submitit
+
+        require_submitit()
+        cluster_kind()
+
+
 def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, data_dir=None,
               device: str = "auto", workers: Optional[int] = None, force: bool = False,
               executor: str = "local", ray_address: Optional[str] = None,
@@ -69,10 +82,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     store.check_writable()
     store.sweep_temporaries()
     study.select(patterns or [])   # an unknown name fails before any work
-    if executor == "ray":
-        from .executors.ray import require_ray
-
-        require_ray()                # ... and so does a missing Ray
+    check_executor(executor)        # ... and so does a missing Ray, submitit or sbatch
     dev = resolve_device(device)
     workers = workers or default_workers(study, dev)
     reporter = reporter or Reporter()

@@ -192,6 +192,12 @@ class Profile(Strict):
     workers_per_gpu: int = 1           # runner processes per GPU (more time-slice the GPU)
     ray_cpus_per_run: Float = 1.0      # --executor ray: each run's share of a node
     ray_gpus_per_run: Float = 0.0
+    slurm_partition: Optional[str] = None   # --executor slurm: where the jobs go (default: the cluster's)
+    slurm_time_min: Annotated[int, Field(ge=1)] = 60       # each job's time limit; past it, requeued and resumed
+    slurm_cpus_per_run: Annotated[int, Field(ge=1)] = 1
+    slurm_gpus_per_run: Annotated[int, Field(ge=0)] = 0
+    slurm_array_parallelism: Annotated[int, Field(ge=1)] = 32   # jobs of the array running at once
+    slurm_extra: dict[str, str] = {}   # more sbatch options, e.g. {account: mylab, qos: short}
 
     @model_validator(mode="after")
     def _complete(self) -> "Profile":

@@ -1,4 +1,4 @@
-"""Where jobs run: in this process, in a pool of worker processes, or as Ray tasks.
+"""Where jobs run: in this process, in a pool of worker processes, as Ray tasks or as Slurm jobs.
 
 Every executor is made by ``make_executor`` from one ``ExecContext`` and takes jobs through
 ``submit``, handing back a ``Future`` of the job's ``Outcome``. Each turns its own failures into an
@@ -49,11 +49,15 @@ class Executor:
 
 
 def make_executor(kind: str, ctx: ExecContext) -> Executor:
-    """``local`` (in this process with one worker, else a pool of worker processes) or ``ray``."""
+    """``local`` (in this process with one worker, else a pool of worker processes), ``ray`` or ``slurm``."""
     if kind == "ray":
         from .ray import RayExecutor
 
         return RayExecutor(ctx)
+    if kind == "slurm":
+        from .slurm import SlurmExecutor
+
+        return SlurmExecutor(ctx)
     from .local import InlineExecutor, PoolExecutor
 
     return PoolExecutor(ctx) if ctx.workers > 1 else InlineExecutor(ctx)

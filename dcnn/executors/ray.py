@@ -87,16 +87,31 @@ def _train_remote(job: Job, data: dict, backbone: Optional[dict], device: str, k
     if device == "cuda" and not torch.cuda.is_available():
         device = "cpu"
     t0 = time.perf_counter()
+    node = ray.get_runtime_context().get_node_id()
     try:
         if backbone is None and job.backbone is not None:   # ImageNet weights: from this node's hub cache
-            backbone = load_backbone(job.backbone, None)
+            try:
+                backbone = load_backbone(job.backbone, None)
+            except Exception as exc:
+                raise RuntimeError(f"Ray node {node[:8]} lacks the backbone weights ({error_message(exc)}); put "
+                                   "the weights file in every node's torch hub cache (docs/cluster.md)") from None
         payload, result = train_job(job, StudyData.from_dict(data), backbone, device=torch.device(device),
                                     checkpoint=_RemoteCheckpoint(keeper, job.key, job.is_pretraining),
                                     on_epoch=lambda epoch, row: faults.hit("train.epoch_end"),
                                     should_stop=lambda: ray.get(keeper.stopped.remote()))
     except Exception as exc:  # recorded by the driver; the other runs go on
         return {"error": error_message(exc), "seconds": time.perf_counter() - t0}
+    payload["env"]["ray_node"] = node    # where it trained (the cache keeps it)
     return {"payload": payload, "result": result, "seconds": time.perf_counter() - t0}
+
+
+def task_failure(exc: BaseException) -> str:
+    """Why a Ray task failed, in one line: a node without dcnn says so, with what to do."""
+    text = str(exc)
+    if "ModuleNotFoundError" in text and "'dcnn'" in text:
+        return ("a node of the Ray cluster lacks dcnn: pip install it on every node, as on the driver "
+                "(docs/cluster.md)")
+    return f"the Ray task failed ({type(exc).__name__}); rerun to resume from its last finished epoch"
 
 
 class RayExecutor(Executor):
@@ -162,9 +177,8 @@ class RayExecutor(Executor):
             res = done.result()
         except self.ray.exceptions.TaskCancelledError:
             return Outcome(job.key, "interrupted", "cancelled", seconds)
-        except self.ray.exceptions.RayError as exc:   # its worker died RETRIES + 1 times
-            return record_failure(self.store, job, f"the Ray task failed ({type(exc).__name__}); rerun to "
-                                  "resume from its last finished epoch", seconds)
+        except self.ray.exceptions.RayError as exc:   # its worker died RETRIES + 1 times, or cannot import dcnn
+            return record_failure(self.store, job, task_failure(exc), seconds)
         if "error" in res:
             return record_failure(self.store, job, res["error"], res["seconds"])
         return record(self.store, job, res["payload"], res["result"], res["seconds"])

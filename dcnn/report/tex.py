@@ -23,9 +23,11 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
-def visible(tex: str) -> int:
-    """About how many characters ``tex`` prints (its commands and braces left out)."""
-    return len(re.sub(r"\\[A-Za-z]+|[{}]", "", re.sub(r"\\dcnn\{[^}]*\}", "0.000 ", tex)))
+def visible(tex: str) -> float:
+    """About how wide ``tex`` prints, in characters (commands and braces left out; typewriter text is wider)."""
+    tex = re.sub(r"\\dcnn\{[^}]*\}", "0.000 ", tex)
+    mono = sum(len(m) for m in re.findall(r"\\texttt\{([^}]*)\}", tex))
+    return len(re.sub(r"\\[A-Za-z]+|[{}]", "", tex)) + 0.5 * mono
 
 
 def columns(rows: list, width: int) -> str:
@@ -35,7 +37,7 @@ def columns(rows: list, width: int) -> str:
         k = 0
         for span, text in cells:
             if span == 1 and k < width:
-                longest[k] = max(longest[k], min(visible(text), 40))
+                longest[k] = max(longest[k], min(visible(text) + 1, 40))
             k += span
     free = 1.0 - 0.016 * width
     return "@{}" + "".join(f">{{\\raggedright\\arraybackslash}}p{{{free * n / sum(longest):.3f}\\linewidth}}"

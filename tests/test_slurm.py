@@ -1,0 +1,148 @@
+"""--executor slurm through submitit, without a cluster: submitit's local executor runs the same jobs
+as subprocesses (the same pickling, preemption signal and requeueing as on Slurm). The numbers are
+the local executor's; a killed job resumes; a preempted job is requeued and resumes; Ctrl-C stops
+every job after its epoch and a second one cancels them; no sbatch is one line, exit 2."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, checkpoint_epochs, minimal_study, progress_lines, resumed, write_study
+from dcnn.cli import main
+from test_ray import cache_content
+
+pytestmark = pytest.mark.xdist_group("slurm")
+
+
+@pytest.fixture(scope="module")
+def local_cache(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("local")
+    study = write_study(tmp / "study.yaml", minimal_study())
+    assert main(["run", "-j", "1", "--study", str(study), "--build", str(tmp / "build")]) == 0
+    return study, cache_content(tmp / "build")
+
+
+@pytest.fixture
+def local_cluster(monkeypatch):
+    monkeypatch.setenv("DCNN_SUBMITIT_CLUSTER", "local")
+
+
+def run_slurm(study, build) -> int:
+    return main(["run", "--executor", "slurm", "--study", str(study), "--build", str(build)])
+
+
+def jobs(build: Path) -> list[str]:
+    return sorted(p.name for p in (build / "slurm").iterdir() if p.name.isdigit())
+
+
+def test_slurm_jobs_give_the_local_executors_numbers(local_cache, local_cluster, tmp_path, capsys):
+    study, expected = local_cache
+    assert run_slurm(study, tmp_path / "b") == 0
+    assert "4 trained" in capsys.readouterr().err
+    assert cache_content(tmp_path / "b") == expected
+    assert len(list((tmp_path / "b" / "slurm").glob("*/*_submitted.pkl"))) == 4   # one job per run
+
+
+def test_a_killed_job_resumes_from_its_last_finished_epoch(local_cache, local_cluster, tmp_path, capsys, monkeypatch):
+    study, expected = local_cache
+    monkeypatch.setenv("DCNN_FAULT", "train.epoch_end:2=killself")   # the job's process dies, once
+    monkeypatch.setenv("DCNN_FAULT_ONCE", str(tmp_path / "fired"))
+    assert run_slurm(study, tmp_path / "b") == 0
+    err = capsys.readouterr().err
+    assert (tmp_path / "fired").exists(), err
+    assert len(resumed(err)) == 1, err
+    assert cache_content(tmp_path / "b") == expected
+
+
+def _job_processes(build: Path) -> list[int]:
+    """The task processes of the running local jobs (children of each job's controller)."""
+    out = []
+    for job in jobs(build) if (build / "slurm").exists() else []:
+        children = Path(f"/proc/{job}/task/{job}/children")
+        if children.exists():
+            out += [int(p) for p in children.read_text().split()]
+    return out
+
+
+def test_a_preempted_job_is_requeued_and_resumes(local_cache, local_cluster, tmp_path, capsys, monkeypatch):
+    study, expected = local_cache
+    monkeypatch.setenv("DCNN_FAULT_DELAY", "train.epoch_end=0.3")
+    build = tmp_path / "b"
+    preempted: list[int] = []
+
+    def preempt():   # the signal Slurm sends before preempting a job (submitit's SIGUSR2), once
+        deadline = time.time() + 240
+        while not preempted and time.time() < deadline:
+            if checkpoint_epochs(build):
+                for pid in _job_processes(build):
+                    os.kill(pid, signal.SIGUSR2)
+                    preempted.append(pid)
+                    break
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=preempt)
+    thread.start()
+    assert run_slurm(study, build) == 0
+    thread.join()
+    assert preempted, "no job was running long enough to preempt"
+    logs = "".join(p.read_text() for p in (build / "slurm").rglob("*_log.*"))
+    assert "this job is preempted" in logs and "Requeued job" in logs
+    assert cache_content(build) == expected
+
+
+def _start(study, build, env):
+    cmd = [sys.executable, "-m", "dcnn", "run", "--executor", "slurm", "--study", str(study), "--build", str(build)]
+    return subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "DCNN_SUBMITIT_CLUSTER": "local", **env})
+
+
+def _wait_for_checkpoint(build, timeout=240):
+    deadline = time.time() + timeout
+    while not checkpoint_epochs(build) and time.time() < deadline:
+        time.sleep(0.05)
+    assert checkpoint_epochs(build), "no checkpoint appeared"
+
+
+def test_ctrl_c_stops_every_job_after_its_epoch_and_a_second_one_cancels_them(local_cache, tmp_path):
+    study, expected = local_cache
+    build = tmp_path / "build"
+    proc = _start(study, build, {"DCNN_FAULT_DELAY": "train.epoch_end=0.5"})
+    _wait_for_checkpoint(build)
+    os.kill(proc.pid, signal.SIGINT)          # the driver only, as a terminal's Ctrl-C would reach it
+    err = proc.communicate(timeout=240)[1]
+    assert proc.returncode == 130, err
+    assert [d for d in progress_lines(err).values() if d.startswith("stopped after epoch")], err
+    build2 = tmp_path / "build2"
+    proc = _start(study, build2, {"DCNN_FAULT_DELAY": "train.step=0.5"})
+    _wait_for_checkpoint(build2)
+    os.kill(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=240)[1]
+    assert proc.returncode == 130, err
+    assert "running Slurm job" in err and "at once" in err, err
+    time.sleep(1.5)
+    assert not _job_processes(build2), "a cancelled job is still running"
+    for b in (build, build2):   # every run resumes or is cached, and the cache is the local one
+        assert main(["run", "-j", "1", "--study", str(study), "--build", str(b)]) == 0
+        assert cache_content(b) == expected
+
+
+def test_without_sbatch_or_submitit_it_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    study = write_study(tmp_path / "study.yaml", minimal_study())
+    monkeypatch.setenv("PATH", str(tmp_path))                          # no sbatch here
+    monkeypatch.delenv("DCNN_SUBMITIT_CLUSTER", raising=False)
+    assert run_slurm(study, tmp_path / "b") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sbatch is not on PATH" in err
+    monkeypatch.setitem(sys.modules, "submitit", None)
+    assert run_slurm(study, tmp_path / "b") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'dcnn[slurm]'" in err
