@@ -34,7 +34,7 @@ def machine(env: dict) -> str:
         return f"{env['device']} ({env.get('device_name') or 'unknown model'})"
     details = ([f"{env['cores']} cores"] if env.get("cores") else []) + \
         ([f"{env['threads']} thread{'s' if env['threads'] != 1 else ''} per run"] if env.get("threads") else [])
-    return f"CPU {env.get('cpu') or '(model not recorded)'}" + (f" ({', '.join(details)})" if details else "")
+    return f"CPU {env.get('cpu') or 'of unrecorded model'}" + (f" ({', '.join(details)})" if details else "")
 
 
 def _compute(runs: list[dict], pretraining: dict) -> dict:

@@ -361,7 +361,8 @@ def test_cache_paths_of_a_real_build_never_contain_study_strings(reference, tmp_
     assert not [n for n in names if "zebra" in n or "Quokka" in n or ".." in n]
     for p in build.rglob("*"):
         rel = p.relative_to(build).parts
-        assert rel[0] in {"runs", "pretrain", "locks", "data", "figures", "csv", "results.json", "report.html"}, p
+        assert rel[0] in {"runs", "pretrain", "locks", "data", "figures", "csv", "results.json", "report.html",
+                          "latex"}, p
         if rel[0] == "csv" and len(rel) > 1:
             assert re.fullmatch(r"figure-[A-Z]?\d+\.csv", rel[1]), p                 # named by figure number
         if rel[0] in ("runs", "pretrain", "locks") and len(rel) > 1:
