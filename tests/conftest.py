@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,14 @@ def checkpoint_epochs(build: Path) -> dict[str, int]:
         if state is not None:
             out[path.parent.name] = int(state["epoch"])
     return out
+
+
+def wait_for_checkpoint(build: Path, timeout: float = 180) -> None:
+    """Wait until some run under ``build`` has a checkpoint (it has finished an epoch)."""
+    deadline = time.time() + timeout
+    while not checkpoint_epochs(build) and time.time() < deadline:
+        time.sleep(0.05)
+    assert checkpoint_epochs(build), "no checkpoint appeared"
 
 
 def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:

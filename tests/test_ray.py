@@ -10,7 +10,8 @@ import time
 import pytest
 import ray  # installed by the test set-up (`.[test,ray]`): a missing Ray must fail, not skip
 
-from conftest import ROOT, checkpoint_epochs, minimal_study, progress_lines, resumed, write_study
+from conftest import (ROOT, minimal_study, progress_lines, resumed, wait_for_checkpoint,
+                      write_study)
 from dcnn.cli import main
 
 pytestmark = pytest.mark.xdist_group("ray")   # one local Ray cluster at a time
@@ -80,19 +81,12 @@ def _start_ray_run(study, build, env):
                             env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
 
 
-def _wait_for_checkpoint(build, timeout=180):
-    deadline = time.time() + timeout
-    while not checkpoint_epochs(build) and time.time() < deadline:
-        time.sleep(0.05)
-    assert checkpoint_epochs(build), "no checkpoint appeared"
-
-
 def test_ctrl_c_stops_ray_tasks_after_their_epoch_and_a_second_one_cancels_them(local_cache, tmp_path):
     study, expected = local_cache
     # Once: every task stops after its current epoch, its checkpoint kept in the driver's build.
     build = tmp_path / "build"
     proc = _start_ray_run(study, build, {"DCNN_FAULT_DELAY": "train.epoch_end=0.5"})
-    _wait_for_checkpoint(build)
+    wait_for_checkpoint(build, 180)
     os.killpg(proc.pid, signal.SIGINT)
     err = proc.communicate(timeout=180)[1]
     assert proc.returncode == 130, err
@@ -100,7 +94,7 @@ def test_ctrl_c_stops_ray_tasks_after_their_epoch_and_a_second_one_cancels_them(
     # Twice: the running tasks are cancelled at once.
     build2 = tmp_path / "build2"
     proc = _start_ray_run(study, build2, {"DCNN_FAULT_DELAY": "train.step=0.5"})
-    _wait_for_checkpoint(build2)
+    wait_for_checkpoint(build2, 180)
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGINT)

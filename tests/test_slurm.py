@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, checkpoint_epochs, minimal_study, progress_lines, resumed, write_study
+from conftest import (ROOT, checkpoint_epochs, minimal_study, progress_lines, resumed, wait_for_checkpoint,
+                      write_study)
 from dcnn.cli import main
 from test_ray import cache_content
 
@@ -103,25 +104,18 @@ def _start(study, build, env):
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "DCNN_SUBMITIT_CLUSTER": "local", **env})
 
 
-def _wait_for_checkpoint(build, timeout=240):
-    deadline = time.time() + timeout
-    while not checkpoint_epochs(build) and time.time() < deadline:
-        time.sleep(0.05)
-    assert checkpoint_epochs(build), "no checkpoint appeared"
-
-
 def test_ctrl_c_stops_every_job_after_its_epoch_and_a_second_one_cancels_them(local_cache, tmp_path):
     study, expected = local_cache
     build = tmp_path / "build"
     proc = _start(study, build, {"DCNN_FAULT_DELAY": "train.epoch_end=0.5"})
-    _wait_for_checkpoint(build)
+    wait_for_checkpoint(build, 240)
     os.kill(proc.pid, signal.SIGINT)          # the driver only, as a terminal's Ctrl-C would reach it
     err = proc.communicate(timeout=240)[1]
     assert proc.returncode == 130, err
     assert [d for d in progress_lines(err).values() if d.startswith("stopped after epoch")], err
     build2 = tmp_path / "build2"
     proc = _start(study, build2, {"DCNN_FAULT_DELAY": "train.step=0.5"})
-    _wait_for_checkpoint(build2)
+    wait_for_checkpoint(build2, 240)
     os.kill(proc.pid, signal.SIGINT)
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGINT)
