@@ -25,6 +25,7 @@ def cpu_model() -> str:
 
 
 def cores() -> int:
+    """The CPU cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -6,7 +6,6 @@ or more per GPU), or Ray tasks (``--executor ray``). Ctrl-C stops after the curr
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from .execute import resolve_device
 from .executors import ExecContext, Executor, make_executor
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
+from .provenance import cores
 from .schedule import Scheduler, Summary, schedule
 from .store import Store
 
@@ -28,7 +28,7 @@ def default_workers(study: Study, device: torch.device) -> int:
     """One one-thread process per CPU core, or the profile's workers_per_gpu per GPU."""
     if device.type == "cuda":
         return study.profile.workers_per_gpu * max(1, torch.cuda.device_count())
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores()
 
 
 @dataclass
