@@ -65,7 +65,7 @@ class Converter(HTMLParser):
         self.title = self.subtitle = ""
         self.section = ""
         self.skip = 0
-        self.claims_table: Optional[str] = None
+        self.claims_shown = False   # the claims table goes before the first claim
         self.verdicts: list[str] = []
 
     # -- parsing -------------------------------------------------------------------------------
@@ -174,8 +174,8 @@ class Converter(HTMLParser):
         self.emit(f"\n\\input{{tables/{name}}}\n")
 
     def claim(self, el: El) -> None:
-        if self.claims_table is not None and not self.claims_table:
-            self.claims_table = "emitted"
+        if not self.claims_shown:
+            self.claims_shown = True
             self.emit("\n\\input{tables/claims}\n")
         number = (el.attrs.get("id") or "claim-0").split("-")[-1]
         verdict = self.verdicts[int(number) - 1] if 0 < int(number) <= len(self.verdicts) else ""
@@ -220,7 +220,6 @@ def document(conv: Converter, body: str) -> str:
 def write_latex(html: str, results: dict, figure_pdfs: dict[str, Optional[Path]], out: Path) -> list[Path]:
     """``out``/report.tex, numbers.tex, tables/*.tex and figures/*.pdf; returns the paths written."""
     conv = Converter(figure_pdfs)
-    conv.claims_table = "" if results["claims"] else None
     conv.verdicts = [c["verdict"] for c in results["claims"]]
     conv.feed(html)
     conv.close()
