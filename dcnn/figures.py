@@ -9,6 +9,8 @@ import hashlib
 import io
 import json
 import math
+import os
+import threading
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -41,11 +43,12 @@ def _svg(fig: Figure) -> str:
 def _save(fig: Figure, svg_path: Path) -> str:
     """Write ``fig`` as SVG and as PDF (the PDF first: an SVG on disk means both are there)."""
     svg_path.parent.mkdir(parents=True, exist_ok=True)
-    pdf_tmp = svg_path.with_suffix(".pdf.tmp")
+    own = f".{os.getpid()}.{threading.get_ident()}.tmp"   # two processes may draw the same figure at once
+    pdf_tmp = svg_path.with_name(svg_path.stem + ".pdf" + own)
     fig.savefig(pdf_tmp, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
     pdf_tmp.replace(svg_path.with_suffix(".pdf"))
     svg = _svg(fig)
-    tmp = svg_path.with_suffix(".tmp")
+    tmp = svg_path.with_name(svg_path.name + own)
     tmp.write_text(svg)
     tmp.replace(svg_path)
     return svg
