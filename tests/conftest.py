@@ -194,3 +194,18 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
 
 def trace_count(trace: Path, point: str) -> int:
     return trace.read_text().split().count(point) if trace.exists() else 0
+
+
+# ---- xdist: tests that share a built study run on one worker, so that it is built once ------------
+
+SHARED_BUILDS = ("paper_shaped", "second")   # session / module fixtures that train and report a study
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Each test using a shared build joins that build's xdist group (`make test` runs --dist loadgroup)."""
+    for item in items:
+        for name in SHARED_BUILDS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+

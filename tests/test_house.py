@@ -30,3 +30,24 @@ def test_no_room_but_its_registry_names_a_model_or_a_data_source():
             for i, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)
             and "AUGMENT_PRESETS" not in line and "Literal" not in line]
     assert not hits, hits
+
+
+def test_tests_sharing_a_build_run_on_one_xdist_worker(tmp_path):
+    """`make test` runs `-n 2 --dist loadgroup`: the tests of one shared build (conftest's hook groups
+    them) must land on one worker, or the build is made twice. pytest 9.2 broke xdist's groups silently."""
+    (tmp_path / "test_groups.py").write_text(
+        "import os, pytest\n"
+        "@pytest.fixture(scope='session')\n"
+        "def paper_shaped():\n    return os.getpid()\n"
+        "@pytest.mark.parametrize('i', range(6))\n"
+        "def test_shared(paper_shaped, i):\n"
+        "    with open(os.environ['WHERE'], 'a') as f:\n"
+        "        f.write(os.environ['PYTEST_XDIST_WORKER'] + '\\n')\n")
+    where = tmp_path / "where"
+    env = {**__import__("os").environ, "WHERE": str(where), "PYTHONPATH": str(ROOT / "tests")}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-p", "conftest",
+                          "-p", "no:cacheprovider", str(tmp_path / "test_groups.py")],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    workers = where.read_text().split()
+    assert len(workers) == 6 and len(set(workers)) == 1, workers
