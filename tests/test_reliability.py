@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (ROOT, checkpoint_epochs, dcnn, load_results, minimal_study, progress_lines, resumed,
+from conftest import (ROOT, checkpoint_epochs, dcnn, dcnn_here, load_results, minimal_study, progress_lines, resumed,
                       steps_per_epoch, strip_volatile, trace_count, write_study)
 from dcnn.cli import main
 from dcnn.store import Store, dump_json, load_json
@@ -35,7 +35,7 @@ def reference(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reference")
     study = rel_study(tmp)
     trace = tmp / "trace"
-    dcnn(*report_cmd(study, tmp / "build"), env={"DCNN_FAULT_TRACE": str(trace)}, check=True)
+    dcnn_here(*report_cmd(study, tmp / "build"), env={"DCNN_FAULT_TRACE": str(trace)}, check=True)
     return study, strip_volatile(load_results(tmp / "build")), trace.read_text().split()
 
 
@@ -64,17 +64,18 @@ def _finished_dirs(build: Path) -> set[str]:
     return out
 
 
-def rerun_resumes_exactly(study: Path, build: Path, tmp_path: Path, jobs: int = 1) -> subprocess.CompletedProcess:
+def rerun_resumes_exactly(study: Path, build: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     """Rerun after an interruption and check that it trains exactly what was left: every checkpointed
     run resumes after its checkpoint's epoch (the progress line says so), and the optimizer steps taken
     (counted independently, at the fault point inside the training loop) are those of the unfinished
-    epochs and nothing more."""
+    epochs and nothing more. The rerun trains in this process (-j 1, as `dcnn run` resumes anywhere):
+    what is tested is what the interrupted process left on disk."""
     finished = _finished_dirs(build)
     ckpts = {d: e for d, e in checkpoint_epochs(build).items() if d not in finished}
     spe = steps_per_epoch(study)
     expected = sum(n * (epochs - ckpts.get(d, 0)) for d, (n, epochs) in spe.items() if d not in finished)
     trace = tmp_path / "rerun-trace"
-    rerun = dcnn(*report_cmd(study, build, jobs=jobs), env={"DCNN_FAULT_TRACE": str(trace)})
+    rerun = dcnn_here(*report_cmd(study, build), env={"DCNN_FAULT_TRACE": str(trace)})
     assert rerun.returncode == 0, rerun.stderr
     got = resumed(rerun.stderr)
     assert sorted(e for e, _ in got.values()) == sorted(e + 1 for e in ckpts.values()), rerun.stderr
@@ -142,7 +143,7 @@ def test_a_kill_with_worker_processes_loses_nothing_and_resumes(reference, tmp_p
     assert (tmp_path / "fired").exists(), f"{point} was not reached: {killed.stderr}"
     if action == "kill":
         assert killed.returncode == -signal.SIGKILL, killed.stderr
-        rerun_resumes_exactly(study, build, tmp_path, jobs=2)
+        rerun_resumes_exactly(study, build, tmp_path)
     else:
         # The parent sees its worker die, starts a new one, and the run goes on from its checkpoint.
         assert killed.returncode == 0, killed.stderr
@@ -172,7 +173,7 @@ def _wait_for_checkpoint(build: Path, timeout: float = 120) -> dict[str, int]:
 
 def _key_of(study: Path, build: Path) -> dict[str, str]:
     """{label: run directory} of the study's runs (from `dcnn list --json`)."""
-    rows = json.loads(dcnn("list", "--json", "--study", str(study), "--build", str(build), check=True).stdout)
+    rows = json.loads(dcnn_here("list", "--json", "--study", str(study), "--build", str(build), check=True).stdout)
     return {f"{r['variant']} lr={r['lr']:g} seed={r['seed']}": Store.short(r["key"]) for r in rows}
 
 
@@ -197,7 +198,7 @@ def test_ctrl_c_stops_each_running_run_at_an_epoch_boundary_and_the_rerun_contin
             assert on_disk[keys[label]] == epoch, (label, detail, on_disk)
             assert not (build / "runs" / keys[label] / "result.json").exists()
     assert Counter(int(d.split()[3]) for d in stopped.values()) <= Counter(on_disk.values())
-    rerun = rerun_resumes_exactly(study, build, tmp_path, jobs=2)
+    rerun = rerun_resumes_exactly(study, build, tmp_path)
     again = resumed(rerun.stderr)
     for label, detail in stopped.items():
         assert again[label][0] == int(detail.split()[3]) + 1, (label, rerun.stderr)
@@ -222,7 +223,7 @@ def test_a_second_ctrl_c_stops_at_once(reference, tmp_path, jobs):
     for run_dir, epoch in first.items():                   # that run's epoch in progress was abandoned
         assert after[run_dir] == epoch, (first, after)
     assert "Traceback" not in err
-    rerun_resumes_exactly(study, build, tmp_path, jobs=jobs)
+    rerun_resumes_exactly(study, build, tmp_path)
     assert strip_volatile(load_results(build)) == expected
 
 
@@ -241,7 +242,7 @@ def test_two_processes_on_one_build_each_train_and_never_the_same_run(reference,
     assert all(trained), errs                             # each process trained at least one run
     assert not trained[0] & trained[1], errs              # and no run was trained twice
     assert len(trained[0] | trained[1]) == 4              # pretraining + three runs
-    dcnn("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
+    dcnn_here("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
     assert strip_volatile(load_results(build)) == expected
 
 
@@ -326,7 +327,7 @@ def test_full_disk_is_one_line_and_keeps_finished_runs(reference, tmp_path):
     finished = _finished(build)
     assert len(finished) == 2
     assert all(Store(build).read_result(json.loads(json.loads(f.read_text())["payload"])["key"]) for f in finished)
-    dcnn(*report_cmd(study, build), check=True)
+    dcnn_here(*report_cmd(study, build), check=True)
     assert strip_volatile(load_results(build)) == expected
 
 
@@ -355,7 +356,7 @@ def test_cache_paths_of_a_real_build_never_contain_study_strings(reference, tmp_
     d["variants"] = {"zebra-net": {**d["variants"]["scratch"], "title": "Quokka ../../etc"}}
     study = write_study(tmp_path / "study.yaml", d)
     build = tmp_path / "build"
-    dcnn(*report_cmd(study, build), check=True)
+    dcnn_here(*report_cmd(study, build), check=True)
     names = {p.name for p in build.rglob("*")}
     assert any(len(n) == 24 and int(n, 16) >= 0 for n in names)            # run directories are keys
     assert not [n for n in names if "zebra" in n or "Quokka" in n or ".." in n]
@@ -380,5 +381,5 @@ def test_a_run_that_raises_is_recorded_and_the_others_go_on(reference, tmp_path)
     failed = [r for r in results["runs"] if r["status"] == "failed"]
     assert len(failed) == 1 and "simulated out of memory" in failed[0]["error"]
     assert "simulated out of memory" in (build / "report.html").read_text()
-    dcnn(*report_cmd(study, build), check=True)                      # retried on the next run
+    dcnn_here(*report_cmd(study, build), check=True)                 # retried on the next run
     assert strip_volatile(load_results(build)) == expected
