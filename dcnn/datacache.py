@@ -4,6 +4,7 @@ ImageFolder a small index ``build/data/folder-<files>-<size>.json`` naming the f
 decoded tensors (keyed by the files' names, sizes and times, so the images are decoded only once)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import Study
-from .data import TaskData, load_imagefolder
+from .data import TaskData, load_digits_tasks, load_imagefolder
 from .registry.data import folder_index, get_data_source
 from .store import Store, StoreError, atomic_write, dump_tensors, load_tensors
 
@@ -115,3 +116,50 @@ def load_task_files(files: dict[str, Optional[str]]) -> StudyData:
             raise StoreError(f"the decoded data {path} is missing or damaged; rerun")
         return TaskData.from_dict(d)
     return StudyData(one(files["target"]), one(files["source"]))
+
+
+# ---- digits: split once per build ------------------------------------------------------------------
+
+def _digits_args(profile) -> dict:
+    """The profile's fields that choose the digits images: load_digits_tasks's arguments."""
+    fields = ("train_per_class", "val_per_class", "image_size", "split_seed", "source_train_per_class",
+              "target_digits", "source_digits", "test_per_class")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in ((k, getattr(profile, k)) for k in fields)}
+
+
+def _digits_file(store: Store, args: dict) -> Path:
+    """Where the fingerprints of a profile's digits tasks are kept: keyed by the fields that choose the
+    images, the code that splits and scales them (data.py) and scikit-learn's version (its copy of the
+    digits)."""
+    from importlib.metadata import version
+
+    from . import data
+
+    h = hashlib.sha256(json.dumps(args, sort_keys=True).encode())
+    h.update(Path(data.__file__).read_bytes())
+    h.update(version("scikit-learn").encode())
+    return store.root / "data" / f"digits-{h.hexdigest()[:24]}.json"
+
+
+def digits_tasks(store: Optional[Store], profile, decode: bool) -> tuple[Optional[TaskData], TaskData]:
+    """(source, target) of a digits profile: from the build when split there before (no scikit-learn
+    import: ~2 s less for a warm report), else split now and kept (with ``decode=False``: not kept)."""
+    args = _digits_args(profile)
+    index = _digits_file(store, args) if store is not None else None
+    if index is not None and index.exists():
+        prints = json.loads(index.read_text())
+        tasks = [load_tensors(store.task_file(fp)) if fp else {} for fp in (prints["source"], prints["target"])]
+        if all(t is not None for t in tasks):       # else a task file is missing or damaged: split again
+            source, target = (TaskData.from_dict(t) if t else None for t in tasks)
+            return source, target
+    source, target = load_digits_tasks(**args)
+    if index is not None and decode:
+        try:
+            for task in (source, target):
+                if task is not None:
+                    keep_task(store, task)
+            atomic_write(index, json.dumps({"source": source.fingerprint if source else None,
+                                            "target": target.fingerprint}).encode(), fsync=False)
+        except StoreError as exc:
+            log.warning("could not cache the digits' split: %s", exc)
+    return source, target

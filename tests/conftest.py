@@ -91,7 +91,10 @@ def dcnn_here(*args: str, env: dict | None = None, check: bool = False) -> subpr
     try:
         _set_env(changes)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main(list(args))
+            try:
+                rc = main(list(args))
+            except SystemExit as exc:       # argparse's errors (and --help) exit
+                rc = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     finally:
         _set_env(saved)
     proc = subprocess.CompletedProcess(["dcnn", *args], rc, out.getvalue(), err.getvalue())
@@ -154,7 +157,7 @@ def paper_shaped(tmp_path_factory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("paper_shaped")
     study = write_study(tmp / "study.yaml", shrunk_study(seeds=2))
     build = tmp / "build"
-    proc = dcnn("report", "--run-missing", "--study", str(study), "--build", str(build), "-j", "2")
+    proc = dcnn_here("report", "--run-missing", "--study", str(study), "--build", str(build), "-j", "1")
     assert proc.returncode == 0, proc.stderr
     return study, build
 

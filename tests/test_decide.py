@@ -4,7 +4,7 @@ import json
 
 import yaml
 
-from conftest import dcnn, load_results, minimal_study, write_study
+from conftest import dcnn_here as dcnn, load_results, minimal_study, write_study
 
 
 def test_dcnn_run_decide_adds_seeds_to_the_groups_behind_undecided_claims_and_locks_its_plan(tmp_path):

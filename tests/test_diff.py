@@ -7,7 +7,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import dcnn, write_study
+from conftest import dcnn_here as dcnn, write_study
 from dcnn.analysis import claim_groups
 
 pytestmark = pytest.mark.xdist_group("paper_shaped")   # the shared toy study of test_report.py
@@ -20,7 +20,7 @@ def test_one_changed_dropout_names_its_groups_and_claims(paper_shaped, tmp_path)
     changed = write_study(tmp_path / "study.yaml", d)
     other = tmp_path / "build"
     shutil.copytree(build, other, ignore=shutil.ignore_patterns("locks"))
-    proc = dcnn("report", "--run-missing", "--no-pdf", "--study", str(changed), "--build", str(other), "-j", "2")
+    proc = dcnn("report", "--run-missing", "--no-pdf", "--study", str(changed), "--build", str(other), "-j", "1")
     assert proc.returncode == 0, proc.stderr
     out = dcnn("diff", str(build), str(other), "--json")
     assert out.returncode == 0, out.stderr

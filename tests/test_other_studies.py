@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, STUDY, dcnn, load_results, make_imagefolder, write_study
+from conftest import ROOT, STUDY, dcnn, dcnn_here, load_results, make_imagefolder, write_study
 from dcnn.report.blocks import section_key
 from dcnn.report.outline import GENERATED_HEADINGS
 
@@ -28,8 +28,8 @@ def second(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("second")
     study = write_study(tmp / "small-models.yaml", second_study_at_toy_scale())
     build = tmp / "build"
-    dcnn("report", "--run-missing", "--no-pdf", "--study", str(study), "--profile", "digits10", "--build", str(build),
-         "-j", "2", check=True)
+    dcnn_here("report", "--run-missing", "--no-pdf", "--study", str(study), "--profile", "digits10", "--build",
+              str(build), "-j", "1", check=True)
     return study, build, (build / "report.html").read_text()
 
 
@@ -96,8 +96,8 @@ def test_a_study_pretrains_its_own_backbone_on_a_source_imagefolder(tmp_path):
                                "runs": [{"lr": 0.01, "section": "1"}]}}}
     study = write_study(tmp_path / "mine.yaml", d)           # source: relative to the study file
     build = tmp_path / "build"
-    proc = dcnn("report", "--run-missing", "--no-pdf", "--study", str(study), "--profile", "mine", "--data", str(data),
-                "--build", str(build), "-j", "1", check=True)
+    proc = dcnn_here("report", "--run-missing", "--no-pdf", "--study", str(study), "--profile", "mine", "--data",
+                     str(data), "--build", str(build), "-j", "1", check=True)
     assert "pretraining mobilenet_v3_small on ImageFolder source" in proc.stderr
     r = load_results(build)
     pre = r["study"]["pretraining"]

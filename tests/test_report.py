@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import dcnn, load_results, minimal_study, write_study
+from conftest import dcnn_here as dcnn, load_results, minimal_study, write_study
 from dcnn import analysis as A
 
 # Every test of this module shares one trained study: keep them on one xdist worker.

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from conftest import TINY_PROFILE, dcnn, load_results, make_imagefolder, minimal_study, write_study
+from conftest import TINY_PROFILE, dcnn, dcnn_here, load_results, make_imagefolder, minimal_study, write_study
 from dcnn import analysis as A
 from dcnn.data import Split, load_digits_tasks
 from dcnn.settings import RunConfig
@@ -42,8 +42,9 @@ def test_no_decision_reads_the_test_split():
 def _study(d, tmp_path, *args, jobs="1"):
     study = write_study(tmp_path / "study.yaml", d)
     build = tmp_path / "build"
-    dcnn("report", "--run-missing", "--no-pdf", "-j", jobs, "--study", str(study), "--build", str(build), *args,
-         check=True)
+    run = dcnn_here if jobs == "1" else dcnn     # worker processes are spawned from a process of their own
+    run("report", "--run-missing", "--no-pdf", "-j", jobs, "--study", str(study), "--build", str(build), *args,
+        check=True)
     return load_results(build), (build / "report.html").read_text()
 
 

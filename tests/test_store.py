@@ -70,3 +70,32 @@ def test_a_dead_writers_temporary_file_is_swept(tmp_path):
     mine = tmp_path / f".other.{os.getpid()}.x.tmp"
     mine.write_text("in progress")
     assert Store(tmp_path).sweep_temporaries() == 1 and not dead.exists() and mine.exists()
+
+
+def test_the_digits_split_is_kept_in_the_build_and_read_back_without_scikit_learn(tmp_path, monkeypatch):
+    import sys
+
+    from conftest import minimal_study, write_study
+    from dcnn.config import load_study
+    from dcnn.datacache import load_study_data
+
+    study = load_study(write_study(tmp_path / "study.yaml", minimal_study()))
+    store = Store(tmp_path / "build")
+    assert load_study_data(study, store, None, decode=False) is not None
+    assert not (tmp_path / "build" / "data").exists()                   # `dcnn list` writes nothing
+    first = load_study_data(study, store, None)
+    index = next((tmp_path / "build" / "data").glob("digits-*.json"))
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)         # importing it now fails
+    again = load_study_data(study, store, None)
+    for a, b in ((first.source, again.source), (first.target, again.target)):
+        assert a.fingerprint == b.fingerprint
+        assert all(torch.equal(getattr(a, s).x, getattr(b, s).x) and torch.equal(getattr(a, s).y, getattr(b, s).y)
+                   for s in ("train", "val", "test"))
+    victim = store.task_file(first.target.fingerprint)                 # a damaged task file: split again
+    victim.write_bytes(victim.read_bytes()[:100])
+    monkeypatch.delitem(sys.modules, "sklearn.datasets")
+    assert load_study_data(study, store, None).target.fingerprint == first.target.fingerprint
+    other = minimal_study()
+    other["profiles"]["demo"]["train_per_class"] = 3                    # another split, another index
+    load_study_data(load_study(write_study(tmp_path / "other.yaml", other)), store, None)
+    assert len(list((tmp_path / "build" / "data").glob("digits-*.json"))) == 2 and index.exists()

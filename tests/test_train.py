@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import dcnn, load_results, minimal_study, resumed, trace_count, write_study
+from conftest import dcnn, dcnn_here, load_results, minimal_study, resumed, trace_count, write_study
 from dcnn.data import load_digits_tasks
 from dcnn.settings import RunConfig
 from dcnn.train import fit
@@ -79,7 +79,7 @@ def test_sigkill_mid_epoch_then_rerun_gives_the_uninterrupted_history(tmp_path):
     d["variants"]["vgg16-train-all"]["batch_size"] = 1
     study = write_study(tmp_path / "study.yaml", d)
     ref, killed = tmp_path / "ref", tmp_path / "killed"
-    dcnn("run", "--study", str(study), "--build", str(ref), "-j", "1", check=True)
+    dcnn_here("run", "--study", str(study), "--build", str(ref), "-j", "1", check=True)
     shutil.copytree(ref / "pretrain", killed / "pretrain")   # so that only the run itself counts steps
     # 20 training images per epoch at batch 1: step 30 is the middle of epoch 2.
     proc = dcnn("run", "--study", str(study), "--build", str(killed), "-j", "1", env={"DCNN_FAULT": "train.step:30"})
@@ -88,13 +88,13 @@ def test_sigkill_mid_epoch_then_rerun_gives_the_uninterrupted_history(tmp_path):
     assert len(ckpts) == 1, "the run died after its first epoch's checkpoint"
     assert not list((killed / "runs").glob("*/result.json"))
     trace = tmp_path / "trace"
-    rerun = dcnn("run", "--study", str(study), "--build", str(killed), "-j", "1", "-v",
-                 env={"DCNN_FAULT_TRACE": str(trace)}, check=True)
+    rerun = dcnn_here("run", "--study", str(study), "--build", str(killed), "-j", "1", "-v",
+                      env={"DCNN_FAULT_TRACE": str(trace)}, check=True)
     # The progress line says where it continued: epoch 2 of 3, so two epochs of 20 steps were left.
     assert resumed(rerun.stderr) == {"vgg16-train-all lr=0.01 seed=0": (2, 40)}, rerun.stderr
     assert trace_count(trace, "train.step") == 40
     for b in (ref, killed):
-        dcnn("report", "--study", str(study), "--build", str(b), "--no-pdf", check=True)
+        dcnn_here("report", "--study", str(study), "--build", str(b), "--no-pdf", check=True)
     a, b = load_results(ref)["runs"][0], load_results(killed)["runs"][0]
     assert a["status"] == b["status"] == "complete"
     assert no_seconds(a["history"]) == no_seconds(b["history"])

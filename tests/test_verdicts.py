@@ -11,7 +11,7 @@ from scipy import stats
 import dcnn
 from dcnn import analysis as A
 from dcnn.analysis.synthetic import add_run, results_from
-from conftest import dcnn as run_dcnn
+from conftest import dcnn as run_dcnn, dcnn_here
 from test_claims import hist, judged
 
 X, Y = "x@0.1", "y@0.1"
@@ -225,23 +225,23 @@ def test_calibrate_prints_the_false_verdict_rate_and_the_report_cites_it(paper_s
     study, built = paper_shaped
     build = tmp_path / "build"
     shutil.copytree(built, build)
-    out = run_dcnn("calibrate", "--n", "20", "--json", "--study", str(study), "--build", str(build), check=True)
+    out = dcnn_here("calibrate", "--n", "20", "--json", "--study", str(study), "--build", str(build), check=True)
     cal = json.loads(out.stdout)
     assert cal["n"] == 20 and 0 <= cal["family_rate"] <= 1 and cal["decide"] is not None
     assert set(cal["per_kind"]) == {c["check"] and next(k for k in c["check"] if k in A.claims.CLAIM_KINDS)
                                     for c in load_results(built)["claims"]}
-    text = run_dcnn("calibrate", "--n", "10", "--study", str(study), "--build", str(build), check=True).stdout
+    text = dcnn_here("calibrate", "--n", "10", "--study", str(study), "--build", str(build), check=True).stdout
     assert "synthetic studies in which nothing differs" in text and "any false verdict, seeds as declared: " in text
-    run_dcnn("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
+    dcnn_here("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
     r = load_results(build)
     assert r["study"]["calibration"]["n"] == 10
     import re
     words = re.sub(r"<[^>]+>", "", (build / "report.html").read_text())
     assert "Simulated with no true difference anywhere (python -m dcnn calibrate, 10 studies" in words
-    none = run_dcnn("calibrate", "--n", "10", "--correction", "none", "--study", str(study), "--build", str(build),
+    none = dcnn_here("calibrate", "--n", "10", "--correction", "none", "--study", str(study), "--build", str(build),
                     check=True)
     assert "correction none" in none.stdout
-    run_dcnn("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
+    dcnn_here("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
     assert load_results(build)["study"]["calibration"]["correction"] == "holm"         # an override is not kept
-    bad = run_dcnn("calibrate", "--n", "3", "--study", str(study), "--build", str(build))
+    bad = dcnn_here("calibrate", "--n", "3", "--study", str(study), "--build", str(build))
     assert bad.returncode == 2 and bad.stderr.strip() == "error: --n: 3 is too few synthetic studies (at least 10)"

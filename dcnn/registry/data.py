@@ -55,12 +55,9 @@ def _digits_check(p: Any) -> Optional[str]:
 
 
 def _digits_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
-    from ..data import load_digits_tasks
+    from ..datacache import digits_tasks
 
-    return load_digits_tasks(train_per_class=p.train_per_class, val_per_class=p.val_per_class,
-                             image_size=p.image_size, split_seed=p.split_seed,
-                             source_train_per_class=p.source_train_per_class, target_digits=tuple(p.target_digits),
-                             source_digits=tuple(p.source_digits), test_per_class=p.test_per_class)
+    return digits_tasks(store, p, decode)
 
 
 register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits)))
