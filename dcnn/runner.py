@@ -142,6 +142,6 @@ def _cancel(ex: Optional[Executor], reporter: Reporter) -> None:
     if ex is not None:
         n = ex.cancel()
         if n:
-            reporter.say(f"stopped {n} running {ex.noun}{'' if n == 1 else 's'} at once; "
+            reporter.say(f"stopped {n} running {ex.noun if n == 1 else ex.nouns} at once; "
                          "each run resumes from its last finished epoch")
 

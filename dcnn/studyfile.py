@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from .schema import StudyError, StudyFile
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):   # libyaml's parser: ~5x faster
     """yaml.safe_load that rejects duplicate keys instead of silently keeping the last one."""
 
 

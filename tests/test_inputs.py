@@ -183,5 +183,8 @@ def test_yaml_is_only_ever_safe_loaded():
         text = src.read_text()
         assert "yaml.load(" not in text or "Loader=_UniqueKeyLoader" in text, src
         assert "yaml.unsafe_load" not in text and "yaml.FullLoader" not in text and "UnsafeLoader" not in text
-    from dcnn.studyfile import _UniqueKeyLoader
-    assert issubclass(_UniqueKeyLoader, yaml.SafeLoader)
+    from dcnn.studyfile import _UniqueKeyLoader      # libyaml's CSafeLoader where present, else SafeLoader
+    assert issubclass(_UniqueKeyLoader, yaml.constructor.SafeConstructor)
+    assert not issubclass(_UniqueKeyLoader, (yaml.constructor.FullConstructor, yaml.constructor.UnsafeConstructor))
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.load("!!python/object/apply:os.getcwd []", Loader=_UniqueKeyLoader)

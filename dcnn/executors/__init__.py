@@ -34,7 +34,7 @@ class Executor:
     """Runs jobs through ``submit``; subclasses: inline and process pool (local.py), Ray (ray.py)."""
 
     workers = 1
-    noun = "run"      # what a running job is called when a second Ctrl-C stops it
+    noun, nouns = "run", "runs"   # what a running job is called when a second Ctrl-C stops it
 
     def submit(self, job: Job) -> Future:
         raise NotImplementedError

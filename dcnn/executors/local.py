@@ -67,7 +67,7 @@ class PoolExecutor(Executor):
     context) overlaps with the parent's data preparation. A worker that dies (SIGKILL, out of memory)
     breaks the pool: its job's outcome is ``lost``, and the next job starts a fresh pool."""
 
-    noun = "worker process"
+    noun, nouns = "worker process", "worker processes"
 
     def __init__(self, ctx: ExecContext):
         self.ctx, self.workers = ctx, ctx.workers

@@ -115,7 +115,7 @@ def task_failure(exc: BaseException) -> str:
 
 
 class RayExecutor(Executor):
-    noun = "Ray task"
+    noun, nouns = "Ray task", "Ray tasks"
 
     def __init__(self, ctx: ExecContext):
         ray = require_ray()

@@ -105,7 +105,7 @@ class RunJob(Checkpointable):
 
 
 class SlurmExecutor(Executor):
-    noun = "Slurm job"
+    noun, nouns = "Slurm job", "Slurm jobs"
 
     def __init__(self, ctx: ExecContext):
         submitit = require_submitit()
