@@ -1,7 +1,7 @@
 """End to end on a tiny study: train what is missing, never twice; a changed variant retrains alone."""
 import json
 
-from conftest import dcnn, load_results, minimal_study, write_study
+from conftest import dcnn, dcnn_here, load_results, minimal_study, write_study
 from dcnn.cli import main
 
 
@@ -65,9 +65,9 @@ def test_report_renders_from_the_cache_only(tmp_path):
 def test_parallel_workers_give_the_same_histories_as_one_process(tmp_path):
     d = minimal_study()
     study = write_study(tmp_path / "study.yaml", d)
-    for j in ("1", "2"):
-        dcnn("report", "--run-missing", "--no-pdf", "--study", str(study), "--build", str(tmp_path / j), "-j", j,
-             check=True)
+    for j, run in (("1", dcnn_here), ("2", dcnn)):   # worker processes are spawned from a process of their own
+        run("report", "--run-missing", "--no-pdf", "--study", str(study), "--build", str(tmp_path / j), "-j", j,
+            check=True)
     a, b = load_results(tmp_path / "1"), load_results(tmp_path / "2")
     strip = lambda r: [[{k: v for k, v in h.items() if k != "seconds"} for h in run["history"]] for run in r["runs"]]
     assert strip(a) == strip(b)
