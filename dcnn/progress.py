@@ -143,12 +143,16 @@ class EventSink:
         self.reporter.epoch(*item)
 
 
-def pump_events(events: Any, reporter: Reporter) -> None:
-    while True:
+def pump_events(ctx: Any, reporter: Reporter, done: Any) -> None:
+    """The workers' epochs, from ``ctx.events`` (re-read: a fresh pool brings a fresh queue), until
+    ``done`` is set. Nothing here writes to the queue: a worker killed while sending holds its lock."""
+    import queue
+
+    while not done.is_set():
         try:
-            item = events.get()
+            item = ctx.events.get(timeout=0.2)
+        except queue.Empty:
+            continue
         except (EOFError, OSError):
-            return
-        if item is None:
             return
         reporter.epoch(*item)

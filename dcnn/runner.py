@@ -92,7 +92,8 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
                       mpc.Event() if pooled else threading.Event(),
                       mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)
     if pooled:
-        threading.Thread(target=pump_events, args=(ctx.events, reporter), daemon=True).start()
+        pumped = threading.Event()
+        threading.Thread(target=pump_events, args=(ctx, reporter, pumped), daemon=True).start()
     ex: Optional[Executor] = None
     try:
         if pooled and will_decode(study, store, data_dir):
@@ -118,7 +119,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
             ex.close()
         reporter.close()
         if pooled:
-            ctx.events.put(None)
+            pumped.set()
     return summary
 
 

@@ -71,7 +71,7 @@ class PoolExecutor(Executor):
 
     def __init__(self, ctx: ExecContext):
         self.ctx, self.workers = ctx, ctx.workers
-        mpc = mp.get_context("spawn")  # fork after torch has started threads can deadlock
+        self._mpc = mpc = mp.get_context("spawn")  # fork after torch has started threads can deadlock
         self._start = lambda: ProcessPoolExecutor(max_workers=ctx.workers, mp_context=mpc, initializer=_init_worker,
                                                   initargs=(1, ctx.stop, ctx.events, ctx.device, mpc.Value("i", 0)))
         self.pool = self._start()
@@ -83,6 +83,9 @@ class PoolExecutor(Executor):
             inner = self.pool.submit(*args)
         except BrokenProcessPool:          # a worker died since the last job: start afresh
             self.pool.shutdown(wait=False, cancel_futures=True)
+            # ... with a fresh events queue: a worker killed while sending an epoch holds the old one's
+            # write lock for ever, and a new worker would hang at its exit, flushing to it (seen in CI).
+            self.ctx.events = self._mpc.Queue()
             self.pool = self._start()
             inner = self.pool.submit(*args)
         out: Future = Future()
