@@ -129,16 +129,26 @@ def _digits_args(profile) -> dict:
 
 def _digits_file(store: Store, args: dict) -> Path:
     """Where the fingerprints of a profile's digits tasks are kept: keyed by the fields that choose the
-    images, the code that splits and scales them (data.py) and scikit-learn's version (its copy of the
-    digits)."""
+    images, the code that splits and scales them (data.py, torch's and numpy's versions: the scaling is
+    theirs) and scikit-learn's version (its copy of the digits)."""
     from importlib.metadata import version
 
     from . import data
 
     h = hashlib.sha256(json.dumps(args, sort_keys=True).encode())
     h.update(Path(data.__file__).read_bytes())
-    h.update(version("scikit-learn").encode())
+    for package in ("scikit-learn", "torch", "numpy"):
+        h.update(f"{package} {version(package)}\n".encode())
     return store.root / "data" / f"digits-{h.hexdigest()[:24]}.json"
+
+
+def _read_index(index: Path) -> Optional[tuple[Optional[str], str]]:
+    """(source, target) fingerprints from a digits index; None when it is missing or damaged."""
+    try:
+        prints = json.loads(index.read_text())
+        return prints["source"], prints["target"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def digits_tasks(store: Optional[Store], profile, decode: bool) -> tuple[Optional[TaskData], TaskData]:
@@ -146,12 +156,15 @@ def digits_tasks(store: Optional[Store], profile, decode: bool) -> tuple[Optiona
     import: about 0.5 s of a 12 s warm report), else split now and kept (``decode=False``: not kept)."""
     args = _digits_args(profile)
     index = _digits_file(store, args) if store is not None else None
-    if index is not None and index.exists():
-        prints = json.loads(index.read_text())
-        tasks = [load_tensors(store.task_file(fp)) if fp else {} for fp in (prints["source"], prints["target"])]
-        if all(t is not None for t in tasks):       # else a task file is missing or damaged: split again
+    prints = _read_index(index) if index is not None else None
+    if prints is not None:
+        tasks = [load_tensors(store.task_file(fp)) if fp else {} for fp in prints]
+        if all(t is not None for t in tasks):
             source, target = (TaskData.from_dict(t) if t else None for t in tasks)
             return source, target
+        for fp, t in zip(prints, tasks):        # a task file is missing or damaged: split again, write anew
+            if t is None:
+                store.task_file(fp).unlink(missing_ok=True)
     source, target = load_digits_tasks(**args)
     if index is not None and decode:
         try:

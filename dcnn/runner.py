@@ -9,7 +9,7 @@ import multiprocessing as mp
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
@@ -73,6 +73,18 @@ def check_executor(kind: str) -> None:
         cluster_kind()
 
 
+def _pump(ctx: ExecContext, reporter: Reporter) -> Callable[[], None]:
+    """Relay the worker processes' epochs to the reporter, in a thread; returns what stops it."""
+    done = threading.Event()
+    thread = threading.Thread(target=pump_events, args=(ctx, reporter, done), daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        done.set()
+        thread.join(timeout=1)
+    return stop
+
+
 def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, data_dir=None,
               device: str = "auto", workers: Optional[int] = None, force: bool = False,
               executor: str = "local", ray_address: Optional[str] = None,
@@ -91,9 +103,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     ctx = ExecContext(str(store.root), str(dev), workers if executor == "local" else 1,
                       mpc.Event() if pooled else threading.Event(),
                       mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)
-    if pooled:
-        pumped = threading.Event()
-        threading.Thread(target=pump_events, args=(ctx, reporter, pumped), daemon=True).start()
+    stop_pump = _pump(ctx, reporter) if pooled else (lambda: None)
     ex: Optional[Executor] = None
     try:
         if pooled and will_decode(study, store, data_dir):
@@ -115,11 +125,12 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         ex = None
         raise
     finally:
-        if ex is not None:
-            ex.close()
-        reporter.close()
-        if pooled:
-            pumped.set()
+        try:
+            if ex is not None:
+                ex.close()
+        finally:
+            stop_pump()                 # the pump ends before the reporter closes
+            reporter.close()
     return summary
 
 

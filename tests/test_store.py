@@ -95,6 +95,10 @@ def test_the_digits_split_is_kept_in_the_build_and_read_back_without_scikit_lear
     victim.write_bytes(victim.read_bytes()[:100])
     monkeypatch.delitem(sys.modules, "sklearn.datasets")
     assert load_study_data(study, store, None).target.fingerprint == first.target.fingerprint
+    assert load_tensors(victim) is not None                             # ... and written anew
+    index.write_text("")                                                # an index cut short by a crash
+    assert load_study_data(study, store, None).target.fingerprint == first.target.fingerprint
+    assert json.loads(index.read_text())["target"] == first.target.fingerprint
     other = minimal_study()
     other["profiles"]["demo"]["train_per_class"] = 3                    # another split, another index
     load_study_data(load_study(write_study(tmp_path / "other.yaml", other)), store, None)
