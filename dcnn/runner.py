@@ -5,7 +5,6 @@ or more per GPU), or Ray tasks (``--executor ray``). Ctrl-C stops after the curr
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from .config import Study
 from .datacache import StudyData, load_study_data, task_files, will_decode
 from .execute import resolve_device
 from .executors import ExecContext, Executor, make_executor
+from .executors.local import pool_context
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
 from .provenance import cores
@@ -99,7 +99,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     workers = workers or default_workers(study, dev)
     reporter = reporter or Reporter()
     pooled = executor == "local" and workers > 1
-    mpc = mp.get_context("spawn")
+    mpc = pool_context()
     ctx = ExecContext(str(store.root), str(dev), workers if executor == "local" else 1,
                       mpc.Event() if pooled else threading.Event(),
                       mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)

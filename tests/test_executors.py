@@ -4,15 +4,13 @@ import signal
 import threading
 
 from dcnn.executors import ExecContext, make_executor
-from dcnn.executors.local import InlineExecutor, PoolExecutor
+from dcnn.executors.local import InlineExecutor, PoolExecutor, pool_context
 from dcnn.plan import Job, JobKind
 from dcnn.settings import RunConfig
 
 
 def _ctx(tmp_path, workers):
-    import multiprocessing as mp
-
-    return ExecContext(str(tmp_path), "cpu", workers, mp.get_context("spawn").Event() if workers > 1 else threading.Event())
+    return ExecContext(str(tmp_path), "cpu", workers, pool_context().Event() if workers > 1 else threading.Event())
 
 
 def test_the_factory_picks_the_executor_from_the_context(tmp_path):
@@ -64,7 +62,7 @@ def test_a_worker_killed_while_sending_an_epoch_leaves_no_worker_hanging(tmp_pat
     import dcnn.executors.local as local
 
     ctx = _ctx(tmp_path, 2)
-    ctx.events = mp.get_context("spawn").Queue()
+    ctx.events = pool_context().Queue()
     pool = make_executor("local", ctx)
     job = Job(JobKind.RUN, "k" * 64, "a run", RunConfig(model="scratch_cnn", lr=0.1, seed=0))
     closed = threading.Thread(target=pool.close, daemon=True)
