@@ -65,15 +65,28 @@ def write_study(path: Path, d: dict) -> Path:
 
 
 def dcnn(*args: str, env: dict | None = None, check: bool = False, timeout: float = 600,
-         cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """python -m dcnn ... in a subprocess of its own process group (so a SIGKILL takes only it)."""
+         cwd: Path | None = None, fresh: bool = False) -> subprocess.CompletedProcess:
+    """python -m dcnn ... as a process of its own, in a session of its own (so that a SIGKILL to its
+    process group takes it and its workers alone): forked from a server that has done the imports
+    (forked.py), or, with ``fresh``, a new interpreter."""
     full_env = {k: v for k, v in os.environ.items() if k != "DCNN_FAULT"}
     full_env.update(PYTHONUNBUFFERED="1", **(env or {}))
-    proc = subprocess.run([sys.executable, "-m", "dcnn", *args], capture_output=True, text=True, env=full_env,
-                          timeout=timeout, cwd=cwd or ROOT, start_new_session=True)
+    if fresh:
+        proc = subprocess.run([sys.executable, "-m", "dcnn", *args], capture_output=True, text=True, env=full_env,
+                              timeout=timeout, cwd=cwd or ROOT, start_new_session=True)
+    else:
+        proc = dcnn_start(*args, env=full_env, cwd=cwd).run(timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"dcnn {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+def dcnn_start(*args: str, env: dict | None = None, cwd: Path | None = None):
+    """python -m dcnn ... started, not waited for: a Popen-like ``forked.Forked`` (pid, communicate,
+    returncode), in a session of its own so that os.killpg(pid, SIGINT) is a Ctrl-C in its terminal."""
+    from forked import Forked
+
+    return Forked(args, env if env is not None else {**os.environ, "PYTHONUNBUFFERED": "1"}, cwd or ROOT)
 
 
 def dcnn_here(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:

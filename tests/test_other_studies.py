@@ -121,6 +121,6 @@ def test_an_installed_dcnn_finds_its_templates(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import dcnn; print(dcnn.__file__)"], cwd=elsewhere,
                            env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True)
     assert where.stdout.startswith(str(site))                 # the installed copy, not this checkout
-    dcnn("report", "--no-pdf", "--profile", "digits10", env=env, cwd=elsewhere, check=True)
+    dcnn("report", "--no-pdf", "--profile", "digits10", env=env, cwd=elsewhere, check=True, fresh=True)
     html = (elsewhere / "build" / "report.html").read_text()
     assert "Small models for small data" in html and "No seed of this configuration has been trained yet" in html

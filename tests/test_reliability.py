@@ -5,14 +5,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import (ROOT, checkpoint_epochs, dcnn, dcnn_here, load_results, minimal_study, progress_lines, resumed,
+from conftest import (checkpoint_epochs, dcnn, dcnn_here, dcnn_start, load_results, minimal_study, progress_lines, resumed,
                       steps_per_epoch, strip_volatile, trace_count, write_study)
 from dcnn.cli import main
 from dcnn.store import Store, dump_json, load_json
@@ -155,10 +154,9 @@ def test_a_kill_with_worker_processes_loses_nothing_and_resumes(reference, tmp_p
     assert not list(build.rglob("*.tmp"))
 
 
-def _start(study: Path, build: Path, jobs: int, env: dict) -> subprocess.Popen:
+def _start(study: Path, build: Path, jobs: int, env: dict):
     cmd = ["report", "--run-missing", "--no-pdf", "-j", str(jobs), "--study", str(study), "--build", str(build)]
-    return subprocess.Popen([sys.executable, "-m", "dcnn", *cmd], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+    return dcnn_start(*cmd, env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
 
 
 def _wait_for_checkpoint(build: Path, timeout: float = 120) -> dict[str, int]:
