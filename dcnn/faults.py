@@ -22,6 +22,12 @@ import time
 _counts: dict[str, int] = {}
 
 
+def settings() -> dict[str, str]:
+    """This process's DCNN_FAULT* variables: an executor whose tasks start on other machines (Ray)
+    hands them on, so that a fault or a delay set for a test reaches every node."""
+    return {k: v for k, v in os.environ.items() if k.startswith("DCNN_FAULT")}
+
+
 def _parse(spec: str) -> tuple[str, int, str]:
     spec, _, action = spec.partition("=")
     point, _, n = spec.partition(":")

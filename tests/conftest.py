@@ -175,6 +175,20 @@ def paper_shaped(tmp_path_factory) -> tuple[Path, Path]:
     return study, build
 
 
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One Ray cluster for every Ray test (each start costs 10-20 s here), made as Ray's own multi-node
+    tests make theirs: a head without CPUs and two worker nodes of one CPU each. A test that removes a
+    worker node adds another: (cluster, its worker nodes)."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
+    cluster.wait_for_nodes()
+    yield cluster, workers
+    cluster.shutdown()
+
+
 # ---- what a run did: progress lines, checkpoints, steps ------------------------------------------
 
 def progress_lines(stderr: str) -> dict[str, str]:

@@ -1,18 +1,17 @@
-"""The Ray executor on a real local Ray cluster: a task whose worker dies resumes from its last epoch and
-the cache is the local executor's, a second Ctrl-C cancels the tasks, a missing Ray is bad input. (Ray
-with two nodes, one of them removed mid-run, and one Ctrl-C: test_ray_cluster.py; each Ray start costs
-about half a minute here, so nothing is tested on both.)"""
+"""The Ray executor on a real Ray cluster of two worker nodes (conftest's ``ray_cluster``, shared by
+the Ray tests: each start costs 10-20 s here): a task whose worker dies resumes from its last epoch and
+the cache is the local executor's, a second Ctrl-C cancels the tasks, a missing Ray is bad input. (A
+worker node removed mid-run, and one Ctrl-C: test_ray_cluster.py.)"""
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
 import pytest
 import ray  # installed by the test set-up (`.[test,ray]`): a missing Ray must fail, not skip
 
-from conftest import ROOT, minimal_study, resumed, wait_for_checkpoint, write_study
+from conftest import dcnn_start, minimal_study, resumed, wait_for_checkpoint, write_study
 from dcnn.cli import main
 
 pytestmark = pytest.mark.xdist_group("ray")   # one local Ray cluster at a time
@@ -40,12 +39,14 @@ def local_cache(tmp_path_factory):
     return study, cache_content(tmp / "build")
 
 
-def test_a_ray_task_whose_worker_dies_resumes_from_its_last_finished_epoch(local_cache, tmp_path, capsys):
+def test_a_ray_task_whose_worker_dies_resumes_from_its_last_finished_epoch(local_cache, ray_cluster, tmp_path,
+                                                                           capsys):
     study, expected = local_cache
+    cluster, _ = ray_cluster
     # The second epoch end in some Ray worker process kills that process alone (once): its task has a
     # checkpoint by then (kept on the driver), so Ray's retry of the task resumes from it.
     env = {"DCNN_FAULT": "train.epoch_end:2=killself", "DCNN_FAULT_ONCE": str(tmp_path / "fired")}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+    ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
     try:
         assert main(["run", "--executor", "ray", "--study", str(study), "--build", str(tmp_path / "ray")]) == 0
     finally:
@@ -64,18 +65,14 @@ def test_a_missing_ray_is_bad_input_naming_the_install_command(tmp_path, capsys,
     assert err.count("\n") == 1 and "pip install 'dcnn[ray]'" in err
 
 
-def _start_ray_run(study, build, env):
-    cmd = [sys.executable, "-m", "dcnn", "run", "--executor", "ray", "--study", str(study), "--build", str(build)]
-    return subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
-
-
-def test_a_second_ctrl_c_cancels_the_running_ray_tasks_at_once(local_cache, tmp_path):
-    # (One Ctrl-C, each task stopping after its epoch, is tested on a cluster of two nodes in
-    # test_ray_cluster.py; a local Ray cluster's start costs half a minute, so it is not tested twice.)
+def test_a_second_ctrl_c_cancels_the_running_ray_tasks_at_once(local_cache, ray_cluster, tmp_path):
+    # (One Ctrl-C, each task stopping after its epoch: test_ray_cluster.py.)
     study, expected = local_cache
     build = tmp_path / "build"
-    proc = _start_ray_run(study, build, {"DCNN_FAULT_DELAY": "train.step=0.5"})
+    # The driver in a process of its own; the delay reaches the tasks on the nodes (faults.settings).
+    proc = dcnn_start("run", "--executor", "ray", "--ray-address", ray_cluster[0].address, "--study", str(study),
+                      "--build", str(build), env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                                  "DCNN_FAULT_DELAY": "train.step=0.5"})
     wait_for_checkpoint(build, 180)
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.3)

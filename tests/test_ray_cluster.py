@@ -1,5 +1,5 @@
 """Ray past one node, tested as Ray tests itself (ray.cluster_utils.Cluster: a head and two worker
-nodes in this process): tasks are placed on both workers; a worker node removed mid-run leaves its
+nodes in this process; conftest's ``ray_cluster``): tasks are placed on both workers; a worker node removed mid-run leaves its
 tasks retried on the other, resuming from the last epoch the driver's checkpoint actor kept; the
 results equal the local executor's; nothing is trained twice beyond the interrupted epochs."""
 from __future__ import annotations
@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import ray
-from ray.cluster_utils import Cluster
 
-from conftest import ROOT, minimal_study, resumed, trace_count, write_study
+from conftest import dcnn_start, minimal_study, resumed, trace_count, write_study
 from dcnn.cli import main
 from dcnn.executors.ray import task_failure
 from test_ray import cache_content
@@ -41,7 +38,7 @@ def running_runs(build) -> int:
     return len(list(build.glob("runs/*/checkpoint.pt")))
 
 
-def test_a_worker_node_removed_mid_run_leaves_its_tasks_to_the_other(tmp_path, capsys, monkeypatch):
+def test_a_worker_node_removed_mid_run_leaves_its_tasks_to_the_other(ray_cluster, tmp_path, capsys, monkeypatch):
     study = study_of_six(tmp_path / "study.yaml")
     monkeypatch.setenv("DCNN_FAULT_TRACE", str(tmp_path / "local-trace"))
     assert main(["run", "-j", "1", "--study", str(study), "--build", str(tmp_path / "local")]) == 0
@@ -49,9 +46,8 @@ def test_a_worker_node_removed_mid_run_leaves_its_tasks_to_the_other(tmp_path, c
     expected, needed = cache_content(tmp_path / "local"), trace_count(tmp_path / "local-trace", "train.epoch_end")
     trace, build = tmp_path / "trace", tmp_path / "ray"
     env = {"DCNN_FAULT_TRACE": str(trace), "DCNN_FAULT_DELAY": "train.epoch_end=1.0"}
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
-    workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
-    cluster.wait_for_nodes()
+    cluster, workers = ray_cluster
+    ids = {w.node_id for w in workers}
     ray.init(address=cluster.address, runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
     both_busy: list[bool] = []
 
@@ -70,35 +66,30 @@ def test_a_worker_node_removed_mid_run_leaves_its_tasks_to_the_other(tmp_path, c
         thread.join()
     finally:
         ray.shutdown()
-        cluster.shutdown()
+        if workers[0] not in cluster.worker_nodes:    # the next test has two worker nodes again
+            workers[0] = cluster.add_node(num_cpus=1)
+            cluster.wait_for_nodes()
     err = capsys.readouterr().err
     assert len(resumed(err)) >= 1, err                            # the removed node's task, from its epoch
     assert both_busy == [True], err                               # tasks ran on both worker nodes
-    assert nodes_of(build) <= {w.node_id for w in workers} and len(nodes_of(build)) == 2, nodes_of(build)
+    assert nodes_of(build) <= ids and len(nodes_of(build)) == 2, nodes_of(build)
     assert cache_content(build) == expected                       # every run finished, the local numbers
     # Every epoch ends once, except one interrupted by the removal (one task ran on the removed node).
     assert needed <= trace_count(trace, "train.epoch_end") <= needed + 1, (trace_count(trace, "train.epoch_end"), needed)
 
 
-def test_ctrl_c_stops_the_tasks_on_every_node_after_their_epoch(tmp_path, monkeypatch):
+def test_ctrl_c_stops_the_tasks_on_every_node_after_their_epoch(ray_cluster, tmp_path):
     study = study_of_six(tmp_path / "study.yaml")
     build = tmp_path / "ray"
-    monkeypatch.setenv("DCNN_FAULT_DELAY", "train.epoch_end=1.0")   # the nodes' workers inherit it
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
-    for _ in range(2):
-        cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "dcnn", "run", "--executor", "ray", "--ray-address",
-                                 cluster.address, "--study", str(study), "--build", str(build)], cwd=ROOT,
-                                stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.time() + 300
-        while time.time() < deadline and running_runs(build) < 2:
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=300)[1]
-    finally:
-        cluster.shutdown()
+    # The driver in a process of its own; the delay reaches the tasks on both nodes (faults.settings).
+    proc = dcnn_start("run", "--executor", "ray", "--ray-address", ray_cluster[0].address, "--study", str(study),
+                      "--build", str(build), env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                                  "DCNN_FAULT_DELAY": "train.epoch_end=1.0"})
+    deadline = time.time() + 300
+    while time.time() < deadline and running_runs(build) < 2:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=300)[1]
     assert proc.returncode == 130, err
     after = err.split("stopping after the current epoch", 1)[1]
     ended = [line for line in after.splitlines() if line.startswith("[")]

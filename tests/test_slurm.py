@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (ROOT, checkpoint_epochs, minimal_study, progress_lines, resumed, wait_for_checkpoint,
+from conftest import (checkpoint_epochs, dcnn_start, minimal_study, progress_lines, resumed, wait_for_checkpoint,
                       write_study)
 from dcnn.cli import main
 from test_ray import cache_content
@@ -26,6 +25,19 @@ pytestmark = pytest.mark.xdist_group("slurm")
 def local_cache(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("local")
     study = write_study(tmp / "study.yaml", minimal_study())
+    assert main(["run", "-j", "1", "--study", str(study), "--build", str(tmp / "build")]) == 0
+    return study, cache_content(tmp / "build")
+
+
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory):
+    """A study of one run of three epochs, without pretraining: one job, for what happens to a job
+    (each job is an interpreter of its own, which imports torch: ~6 s of CPU here)."""
+    tmp = tmp_path_factory.mktemp("one")
+    d = minimal_study()
+    d["variants"] = {"scratch": d["variants"]["scratch"]}
+    d["defaults"]["epochs"] = 3
+    study = write_study(tmp / "study.yaml", d)
     assert main(["run", "-j", "1", "--study", str(study), "--build", str(tmp / "build")]) == 0
     return study, cache_content(tmp / "build")
 
@@ -51,8 +63,8 @@ def test_slurm_jobs_give_the_local_executors_numbers(local_cache, local_cluster,
     assert len(list((tmp_path / "b" / "slurm").glob("*/*_submitted.pkl"))) == 4   # one job per run
 
 
-def test_a_killed_job_resumes_from_its_last_finished_epoch(local_cache, local_cluster, tmp_path, capsys, monkeypatch):
-    study, expected = local_cache
+def test_a_killed_job_resumes_from_its_last_finished_epoch(one_run, local_cluster, tmp_path, capsys, monkeypatch):
+    study, expected = one_run
     monkeypatch.setenv("DCNN_FAULT", "train.epoch_end:2=killself")   # the job's process dies, once
     monkeypatch.setenv("DCNN_FAULT_ONCE", str(tmp_path / "fired"))
     assert run_slurm(study, tmp_path / "b") == 0
@@ -72,8 +84,8 @@ def _job_processes(build: Path) -> list[int]:
     return out
 
 
-def test_a_preempted_job_is_requeued_and_resumes(local_cache, local_cluster, tmp_path, capsys, monkeypatch):
-    study, expected = local_cache
+def test_a_preempted_job_is_requeued_and_resumes(one_run, local_cluster, tmp_path, capsys, monkeypatch):
+    study, expected = one_run
     monkeypatch.setenv("DCNN_FAULT_DELAY", "train.epoch_end=0.3")
     build = tmp_path / "b"
     preempted: list[int] = []
@@ -99,9 +111,9 @@ def test_a_preempted_job_is_requeued_and_resumes(local_cache, local_cluster, tmp
 
 
 def _start(study, build, env):
-    cmd = [sys.executable, "-m", "dcnn", "run", "--executor", "slurm", "--study", str(study), "--build", str(build)]
-    return subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "DCNN_SUBMITIT_CLUSTER": "local", **env})
+    """The driver in a process of its own (its jobs are submitit's subprocesses)."""
+    return dcnn_start("run", "--executor", "slurm", "--study", str(study), "--build", str(build),
+                      env={**os.environ, "PYTHONUNBUFFERED": "1", "DCNN_SUBMITIT_CLUSTER": "local", **env})
 
 
 def test_ctrl_c_stops_every_job_after_its_epoch_and_a_second_one_cancels_them(local_cache, tmp_path):

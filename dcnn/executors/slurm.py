@@ -154,6 +154,10 @@ class SlurmExecutor(Executor):
                 out.set_result(Outcome(job.key, "failed", f"sbatch: {exc}".splitlines()[0]))
             return
         for (job, out), sjob in zip(batch, sjobs):
+            if self.kind != "slurm":
+                # submitit waits 15 s for the result file of a job that ended without one, in case a
+                # shared file system shows it late; a local job's files are on this machine's disk.
+                sjob._results_timeout_s = 1
             self.running[job.key] = sjob
             threading.Thread(target=self._wait, args=(job, sjob, out), daemon=True).start()
 
