@@ -185,6 +185,7 @@ def main() -> None:
               f"statuses {r['statuses']}) -> {r['img_per_s'] / out['naive']['img_per_s']:.2f}x naive; "
               f"per run {r['run_seconds_mean']:.1f} s mean, {r['run_seconds_max']:.1f} s max, of which its epoch "
               f"{r['epoch_seconds_mean']:.1f} s", flush=True)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     Path(args.out, "gpu_bench.json").write_text(json.dumps(out, indent=1))
 
 
