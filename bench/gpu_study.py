@@ -81,7 +81,7 @@ def bench_study(tmp: Path, workers: int, tiny: bool = False) -> Path:
     return path
 
 
-def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> dict:
+def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda", loader_workers: int = 4) -> dict:
     """One run after another, eager fp32, JPEGs decoded by a DataLoader every epoch."""
     import torch.nn.functional as F
     from torch import nn
@@ -110,7 +110,7 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
         model.to(device)
         opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=s.lr, momentum=s.momentum)
         model.train()
-        for x, y in DataLoader(train_set, batch_size=s.batch_size, shuffle=True, num_workers=4):
+        for x, y in DataLoader(train_set, batch_size=s.batch_size, shuffle=True, num_workers=loader_workers):
             x, y = x.to(device), y.to(device)
             loss = F.cross_entropy(model(x), y)
             opt.zero_grad()
@@ -119,7 +119,7 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda") -> 
             images += len(y)
         model.eval()
         with torch.no_grad():
-            for x, y in DataLoader(val_set, batch_size=50, num_workers=4):
+            for x, y in DataLoader(val_set, batch_size=50, num_workers=loader_workers):
                 F.cross_entropy(model(x.to(device)), y.to(device))
                 images += len(y)
     if device == "cuda":
@@ -175,7 +175,8 @@ def main() -> None:
     size = TINY["image_size"] if args.tiny else 224
     print(f"device: {out['device']} · torch {out['torch']} · {args.train} train / {args.val} val images, "
           f"{args.classes} classes, {size}x{size}", flush=True)
-    out["naive"] = naive(bench_study(tmp, 1, args.tiny), data, weights, args.device)
+    # --tiny decodes in the main process: 16 loaders of 4 forked workers cost more than its 12 images.
+    out["naive"] = naive(bench_study(tmp, 1, args.tiny), data, weights, args.device, 0 if args.tiny else 4)
     print(f"naive (sequential, eager fp32, DataLoader): {out['naive']['img_per_s']:.0f} img/s "
           f"({out['naive']['images']} images in {out['naive']['seconds']:.1f} s)", flush=True)
     for w in args.workers:

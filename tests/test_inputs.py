@@ -64,8 +64,8 @@ def test_any_mutated_study_is_valid_or_one_line_exit_2(mutations):
     for path, op, value in mutations:
         try:
             _apply(d, path, op, value)
-        except (KeyError, IndexError, TypeError):
-            pass  # an earlier mutation removed the path
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass  # an earlier mutation removed the path, or replaced a part of it by a scalar
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "study.yaml"
         path.write_text(yaml.safe_dump(d))
