@@ -12,8 +12,10 @@ tests that keep ``fresh=True`` (the installed package) and by the Ray and Slurm 
 """
 from __future__ import annotations
 
+import atexit
 import io
 import multiprocessing
+import multiprocessing.util  # its exit handler joins live children; ours, registered after it, runs first
 import os
 import shutil
 import signal
@@ -29,6 +31,13 @@ PRELOAD = ["dcnn.cli", "dcnn.runner", "dcnn.executors.local", "dcnn.figures", "d
            "statsmodels.stats.power", "matplotlib.backends.backend_svg", "matplotlib.backends.backend_pdf", "jinja2"]
 
 _ctx = None
+_live: set = set()   # started and not yet waited for: killed at exit (multiprocessing would wait for them)
+
+
+@atexit.register
+def _kill_the_live() -> None:
+    for proc in list(_live):
+        proc.kill()
 
 
 def _context():
@@ -69,6 +78,7 @@ class Forked:
         self._proc.start()
         self.pid = self._proc.pid
         self.returncode = None
+        _live.add(self)
 
     def poll(self):
         if self.returncode is None and not self._proc.is_alive():
@@ -77,10 +87,14 @@ class Forked:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
+        """Its exit code; after ``timeout`` s it is killed (with its workers) and TimeoutExpired raised:
+        a hung dcnn fails its test and does not hang the suite."""
         self._proc.join(timeout)
         if self._proc.exitcode is None:
-            raise subprocess.TimeoutExpired(self.args, timeout)
+            self.kill()
+            raise subprocess.TimeoutExpired(self.args, timeout, *self.output())
         self.returncode = self._proc.exitcode
+        _live.discard(self)
         return self.returncode
 
     def output(self) -> tuple[str, str]:
@@ -96,14 +110,15 @@ class Forked:
 
     def kill(self) -> None:
         """SIGKILL to its process group (it and its worker processes)."""
-        if self.poll() is None:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.wait()
+        if self._proc.exitcode is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._proc.join()
+        self.returncode = self._proc.exitcode
+        _live.discard(self)
 
     def run(self, timeout: float) -> subprocess.CompletedProcess:
         """Wait for it, killing it after ``timeout`` s, as subprocess.run does."""
-        try:
-            return subprocess.CompletedProcess(self.args, self.wait(timeout), *self.communicate())
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise
+        return subprocess.CompletedProcess(self.args, self.wait(timeout), *self.communicate())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
@@ -26,20 +27,25 @@ WORKER_IMPORTS = ["dcnn.executors.local", "torchvision"]
 
 
 def pool_context() -> Any:
-    """How worker processes start. Where there is a forkserver (Linux, macOS), it imports torch,
-    torchvision and the training code once, and each worker, including one started after another
-    died, is a fork of it: about 5 s of CPU less per worker here, and a restart without a pause. The
-    server has run nothing, so no thread pool or CUDA context is forked (forking a process that has,
-    as the parent has, can deadlock). Elsewhere (Windows) each worker is a fresh interpreter."""
-    if "forkserver" not in mp.get_all_start_methods():
+    """How worker processes start. On Linux a forkserver imports torch, torchvision and the training
+    code once, and each worker, including one started after another died, is a fork of it: about 5 s
+    of CPU less per worker here, and a restart without a pause. The server has run nothing, so no
+    thread pool or CUDA context is forked (forking a process that has, as the parent has, can
+    deadlock). Elsewhere each worker is a fresh interpreter (macOS's system libraries, which torch
+    loads, are not safe to fork; Windows cannot)."""
+    if sys.platform != "linux":
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(WORKER_IMPORTS)
     return ctx
 
 
-def _init_worker(threads: int, stop: Any, events: Any, device: str, counter: Any = None) -> None:
+def _init_worker(threads: int, stop: Any, events: Any, device: str, counter: Any = None,
+                 environ: Optional[dict] = None) -> None:
     global _worker
+    if environ is not None:   # the parent's environment now, not the forkserver's at its start
+        os.environ.clear()
+        os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns Ctrl-C into `stop`
     torch.set_num_threads(threads)
     if device == "cuda" and counter is not None and torch.cuda.device_count() > 1:
@@ -89,7 +95,8 @@ class PoolExecutor(Executor):
         self.ctx, self.workers = ctx, ctx.workers
         self._mpc = mpc = pool_context()
         self._start = lambda: ProcessPoolExecutor(max_workers=ctx.workers, mp_context=mpc, initializer=_init_worker,
-                                                  initargs=(1, ctx.stop, ctx.events, ctx.device, mpc.Value("i", 0)))
+                                                  initargs=(1, ctx.stop, ctx.events, ctx.device, mpc.Value("i", 0),
+                                                            dict(os.environ)))
         self.pool = self._start()
         self._warm = [self.pool.submit(_ready) for _ in range(ctx.workers)]
 
