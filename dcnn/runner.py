@@ -99,7 +99,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     workers = workers or default_workers(study, dev)
     reporter = reporter or Reporter()
     pooled = executor == "local" and workers > 1
-    mpc = pool_context()
+    mpc = pool_context() if pooled else None   # (it sets the process's forkserver preload list)
     ctx = ExecContext(str(store.root), str(dev), workers if executor == "local" else 1,
                       mpc.Event() if pooled else threading.Event(),
                       mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)

@@ -122,8 +122,8 @@ class RayExecutor(Executor):
         self.ray, self.store, self.force = ray, Store(ctx.root), ctx.force
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"address": ctx.ray_address} if ctx.ray_address else {}
-            if faults.settings():   # a test's fault or delay reaches the tasks on every node
-                kwargs["runtime_env"] = {"env_vars": faults.settings()}
+            if fault_env := faults.settings():   # a test's fault or delay reaches the tasks on every node
+                kwargs["runtime_env"] = {"env_vars": fault_env}
             ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.WARNING, **kwargs)
         self.cpus, self.gpus = float(ctx.profile.ray_cpus_per_run), float(ctx.profile.ray_gpus_per_run)
