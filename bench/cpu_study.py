@@ -5,7 +5,7 @@
     python bench/cpu_study.py --tiny      # a seconds-long smoke test of part 1 (the test suite runs it)
 
 Part 1 trains the same VGG16/8 run (demo data, batch 1, SGD, one thread) twice in this process: with
-a bare PyTorch loop written for the occasion, and through ``dcnn.runner.run_study`` (planning, cache
+a bare PyTorch loop written for the occasion, and through ``dcnn.run.runner.run_study`` (planning, cache
 keys, per-epoch checkpoints, result files included). It prints both speeds and their ratio; the
 best of ``--repeat`` tries of each counts.
 
@@ -34,7 +34,7 @@ EPOCHS = 3
 
 def bare_loop(train, val, mean, std, epochs: int = EPOCHS) -> float:
     """The plainest correct loop: images/s over training and evaluation."""
-    from dcnn.models import build_model
+    from dcnn.train.models import build_model
 
     torch.manual_seed(0)
     model = build_model("vgg16", 5, width_divisor=8)
@@ -60,9 +60,9 @@ def bare_loop(train, val, mean, std, epochs: int = EPOCHS) -> float:
 
 
 def runner(tmp: Path, epochs: int = EPOCHS, per_class: int = 50) -> float:
-    from dcnn.config import load_study
-    from dcnn.progress import Reporter
-    from dcnn.runner import run_study
+    from dcnn.study.resolve import load_study
+    from dcnn.run.progress import Reporter
+    from dcnn.run.runner import run_study
 
     d = yaml.safe_load((ROOT / "study.yaml").read_text())
     d["defaults"].update(epochs=epochs, seeds=1)
@@ -85,7 +85,7 @@ def runner(tmp: Path, epochs: int = EPOCHS, per_class: int = 50) -> float:
 
 
 def ratio_part(repeat: int, epochs: int = EPOCHS, per_class: int = 50) -> None:
-    from dcnn.data import load_digits_tasks
+    from dcnn.data.images import load_digits_tasks
 
     torch.set_num_threads(1)
     source, target = load_digits_tasks(train_per_class=per_class, val_per_class=per_class)

@@ -46,7 +46,7 @@ def make_imagefolder(root: Path, n_train: int, n_val: int, classes: int) -> None
 
 
 def fake_imagenet_weights(torch_home: Path, width_divisor: int = 1) -> Path:
-    from dcnn.models import build_model, weights_path
+    from dcnn.train.models import build_model, weights_path
 
     os.environ["TORCH_HOME"] = str(torch_home)
     path = weights_path("vgg16", "IMAGENET1K_V1")
@@ -87,8 +87,8 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda", loa
     from torch import nn
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
-    from dcnn.config import load_study
-    from dcnn.models import build_model, freeze_specs
+    from dcnn.study.resolve import load_study
+    from dcnn.train.models import build_model, freeze_specs
 
     study = load_study(study_path, "paper")
     size, width = study.profile.image_size, study.profile.vgg_width_divisor
@@ -129,10 +129,10 @@ def naive(study_path: Path, data: Path, weights: Path, device: str = "cuda", loa
 
 
 def dcnn_runner(study_path: Path, data: Path, build: Path, workers: int, device: str = "cuda") -> dict:
-    from dcnn.config import load_study
-    from dcnn.results import collect
-    from dcnn.progress import Reporter
-    from dcnn.runner import run_study
+    from dcnn.study.resolve import load_study
+    from dcnn.results.collect import collect
+    from dcnn.run.progress import Reporter
+    from dcnn.run.runner import run_study
 
     study = load_study(study_path, "paper")
     t0 = time.perf_counter()

@@ -125,10 +125,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.command == "diff":
         return _cmd_diff(args)
     _setup_logging(args.verbose)
-    from .config import StudyError, load_study
-    from .data import DataError
-    from .freezing import ModelError
-    from .store import Store, StoreError
+    from .study.resolve import StudyError, load_study
+    from .data.images import DataError
+    from .registry.freezing import ModelError
+    from .store.build import Store, StoreError
 
     try:
         study = load_study(args.study, args.profile, extra_seeds=Store(args.build).read_extra_seeds())
@@ -158,7 +158,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def _train(study, args, patterns: list[str], force: bool = False, executor: str = "local",
            ray_address: Optional[str] = None) -> int:
-    from .runner import run_study
+    from .run.runner import run_study
 
     summary = run_study(study, Path(args.build), patterns=patterns, data_dir=args.data, device=args.device,
                         workers=args.jobs, force=force, executor=executor, ray_address=ray_address)
@@ -167,9 +167,9 @@ def _train(study, args, patterns: list[str], force: bool = False, executor: str 
 
 def _cmd_decide(args) -> int:
     """dcnn run --decide: seeds for the undecided claims, one look at a time (decide.py)."""
-    from .config import load_study
-    from .decide import decide
-    from .runner import run_study
+    from .study.resolve import load_study
+    from .results.decide import decide
+    from .run.runner import run_study
 
     def train(study):
         return run_study(study, Path(args.build), data_dir=args.data, device=args.device, workers=args.jobs)
@@ -182,7 +182,7 @@ def _cmd_decide(args) -> int:
 
 
 def _say_summary(summary, args, patterns: list[str]) -> int:
-    from .progress import fmt_time
+    from .run.progress import fmt_time
 
     parts = [f"{summary.trained} trained", f"{summary.cached} cached"]
     if summary.diverged:
@@ -225,7 +225,7 @@ def _cmd_report(study, args) -> int:
 
 
 def _cmd_list(study, args) -> int:
-    from .listing import list_runs
+    from .run.listing import list_runs
 
     rows = list_runs(study, Path(args.build), data_dir=args.data, params=args.params, reasons=args.why,
                      patterns=args.variants)
@@ -257,7 +257,7 @@ def _cmd_judge(args) -> int:
 
 def _cmd_diff(args) -> int:
     """python -m dcnn diff A B: two builds compared (diff.py); no study file needed."""
-    from .diff import DiffError, diff, format_diff
+    from .results.diff import DiffError, diff, format_diff
 
     try:
         d = diff(args.a, args.b, force=args.force)
@@ -270,7 +270,7 @@ def _cmd_diff(args) -> int:
 
 def _cmd_calibrate(study, args) -> int:
     """python -m dcnn calibrate: the study's claims simulated where nothing differs (analysis/calibration.py)."""
-    from .calibrate import calibrate_study, format_calibration
+    from .results.calibrate import calibrate_study, format_calibration
 
     if args.n < 10:
         print(f"error: --n: {args.n} is too few synthetic studies (at least 10)", file=sys.stderr)

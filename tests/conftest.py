@@ -217,7 +217,7 @@ def resumed(stderr: str) -> dict[str, tuple[int, int]]:
 
 def checkpoint_epochs(build: Path) -> dict[str, int]:
     """{run directory: last finished epoch} of every valid checkpoint under ``build``."""
-    from dcnn.store import load_tensors
+    from dcnn.store.build import load_tensors
 
     out = {}
     for path in sorted(build.glob("*/*/checkpoint.pt")):
@@ -239,10 +239,10 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
     """{run directory name: (optimizer steps per epoch, epochs)} of every job of a demo-profile study."""
     import math
 
-    from dcnn.config import load_study
-    from dcnn.datacache import load_study_data
-    from dcnn.plan import plan
-    from dcnn.store import Store
+    from dcnn.study.resolve import load_study
+    from dcnn.data.cache import load_study_data
+    from dcnn.run.plan import plan
+    from dcnn.store.build import Store
 
     study = load_study(study_path)
     data = load_study_data(study, None, None)

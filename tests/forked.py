@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 
 # What `dcnn report --run-missing --no-pdf` imports (a name that does not import is passed over).
-PRELOAD = ["dcnn.cli", "dcnn.runner", "dcnn.executors.local", "dcnn.figures", "dcnn.report", "dcnn.report.blocks",
-           "dcnn.report.latex", "dcnn.analysis.verdicts", "dcnn.calibrate", "dcnn.decide", "torchvision",
+PRELOAD = ["dcnn.cli", "dcnn.run.runner", "dcnn.run.executors.local", "dcnn.report.figures", "dcnn.report", "dcnn.report.blocks",
+           "dcnn.report.latex", "dcnn.analysis.verdicts", "dcnn.results.calibrate", "dcnn.results.decide", "torchvision",
            "sklearn.datasets", "scipy.stats", "statsmodels.stats.multitest", "statsmodels.stats.weightstats",
            "statsmodels.stats.power", "matplotlib.backends.backend_svg", "matplotlib.backends.backend_pdf", "jinja2"]
 

@@ -8,7 +8,7 @@ import pytest
 
 from dcnn import analysis as A
 from dcnn.analysis.calibration import NullWorld, calibrate, simulate_one
-from dcnn.vocabulary import METRICS
+from dcnn.analysis.vocabulary import METRICS
 
 N = 600                      # synthetic studies per kind and cap: simulation SE ≈ 0.009 at a rate of 0.05
 ALPHA = 0.05

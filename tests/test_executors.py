@@ -3,10 +3,10 @@ import os
 import signal
 import threading
 
-from dcnn.executors import ExecContext, make_executor
-from dcnn.executors.local import InlineExecutor, PoolExecutor, pool_context
-from dcnn.plan import Job, JobKind
-from dcnn.settings import RunConfig
+from dcnn.run.executors import ExecContext, make_executor
+from dcnn.run.executors.local import InlineExecutor, PoolExecutor, pool_context
+from dcnn.run.plan import Job, JobKind
+from dcnn.study.settings import RunConfig
 
 
 def _ctx(tmp_path, workers):
@@ -27,7 +27,7 @@ def _die(*args):
 
 
 def test_a_worker_that_dies_is_an_outcome_not_an_exception(tmp_path, monkeypatch):
-    import dcnn.executors.local as local
+    import dcnn.run.executors.local as local
 
     pool = make_executor("local", _ctx(tmp_path, 2))
     try:
@@ -40,14 +40,14 @@ def test_a_worker_that_dies_is_an_outcome_not_an_exception(tmp_path, monkeypatch
 
 
 def _die_holding_the_events_lock(*args):
-    from dcnn.executors import local
+    from dcnn.run.executors import local
 
     local._worker.events._wlock.acquire()     # as when killed while its feeder thread sends an epoch
     os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _send_an_epoch(*args):
-    from dcnn.executors import local
+    from dcnn.run.executors import local
 
     local._worker.events.put(("a run", 1, 2, {}))
     return "sent"
@@ -59,7 +59,7 @@ def test_a_worker_killed_while_sending_an_epoch_leaves_no_worker_hanging(tmp_pat
     gets a fresh queue."""
     import multiprocessing as mp
 
-    import dcnn.executors.local as local
+    import dcnn.run.executors.local as local
 
     ctx = _ctx(tmp_path, 2)
     ctx.events = pool_context().Queue()

@@ -4,10 +4,10 @@ from contextlib import nullcontext
 import pytest
 import torch
 
-from dcnn.data import load_digits_tasks
-from dcnn.settings import RunConfig
-from dcnn.steps import EagerStep, GraphedStep
-from dcnn.train import build_for_fit, fit, make_optimizer
+from dcnn.data.images import load_digits_tasks
+from dcnn.study.settings import RunConfig
+from dcnn.train.steps import EagerStep, GraphedStep
+from dcnn.train.fit import build_for_fit, fit, make_optimizer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

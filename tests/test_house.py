@@ -13,7 +13,7 @@ def test_no_module_function_or_class_over_its_size_and_no_import_circle():
 
 
 def test_the_study_resolves_without_torch():
-    code = ("import sys; from dcnn.config import load_study; load_study('study.yaml'); "
+    code = ("import sys; from dcnn.study.resolve import load_study; load_study('study.yaml'); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr

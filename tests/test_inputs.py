@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, STUDY, make_imagefolder, real_study_dict
 from dcnn.cli import main
-from dcnn.config import StudyError, load_study
-from dcnn.data import DataError, load_imagefolder
-from dcnn.files import _MAGIC, _digest, load_tensors
+from dcnn.study.resolve import StudyError, load_study
+from dcnn.data.images import DataError, load_imagefolder
+from dcnn.store.files import _MAGIC, _digest, load_tensors
 
 BASE = real_study_dict()
 ODD_VALUES = [None, True, 0, -1, 7, 0.5, -3.2, 1e9, "", "x", "2e-3", "features[0:99]", "../../etc", [], [1, "a"],
@@ -168,7 +168,7 @@ def test_a_checkpoint_cannot_run_code(tmp_path, monkeypatch):
 
 def test_every_torch_load_is_weights_only():
     calls = 0
-    for src in (ROOT / "dcnn").glob("*.py"):
+    for src in (ROOT / "dcnn").rglob("*.py"):
         for node in ast.walk(ast.parse(src.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "load" \
                     and getattr(node.func.value, "id", None) == "torch":
@@ -179,11 +179,11 @@ def test_every_torch_load_is_weights_only():
 
 
 def test_yaml_is_only_ever_safe_loaded():
-    for src in (ROOT / "dcnn").glob("*.py"):
+    for src in (ROOT / "dcnn").rglob("*.py"):
         text = src.read_text()
         assert "yaml.load(" not in text or "Loader=_UniqueKeyLoader" in text, src
         assert "yaml.unsafe_load" not in text and "yaml.FullLoader" not in text and "UnsafeLoader" not in text
-    from dcnn.studyfile import _UniqueKeyLoader      # libyaml's CSafeLoader where present, else SafeLoader
+    from dcnn.study.loader import _UniqueKeyLoader      # libyaml's CSafeLoader where present, else SafeLoader
     assert issubclass(_UniqueKeyLoader, yaml.constructor.SafeConstructor)
     assert not issubclass(_UniqueKeyLoader, (yaml.constructor.FullConstructor, yaml.constructor.UnsafeConstructor))
     with pytest.raises(yaml.constructor.ConstructorError):

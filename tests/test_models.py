@@ -8,12 +8,13 @@ import yaml
 from torch import nn
 
 from conftest import STUDY, make_imagefolder
-from dcnn import freezing, models
+from dcnn.registry import freezing
+from dcnn.train import models
 from dcnn.cli import main
 from dcnn.registry.models import MODELS, get_model, vgg16_first_convs
-from dcnn.data import load_digits_tasks
-from dcnn.settings import RunConfig
-from dcnn.train import build_for_fit, fit, make_optimizer
+from dcnn.data.images import load_digits_tasks
+from dcnn.study.settings import RunConfig
+from dcnn.train.fit import build_for_fit, fit, make_optimizer
 
 
 @pytest.mark.parametrize("width", [1, 8, 32])

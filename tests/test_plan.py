@@ -2,9 +2,9 @@
 import copy
 
 from conftest import TINY_PROFILE, minimal_study, write_study
-from dcnn.config import load_study
-from dcnn.datacache import load_study_data
-from dcnn.plan import model_label, plan, why_text
+from dcnn.study.resolve import load_study
+from dcnn.data.cache import load_study_data
+from dcnn.run.plan import model_label, plan, why_text
 
 
 def _jobs(tmp_path, d):

@@ -15,7 +15,7 @@ import ray
 
 from conftest import dcnn_start, minimal_study, resumed, trace_count, write_study
 from dcnn.cli import main
-from dcnn.executors.ray import task_failure
+from dcnn.run.executors.ray import task_failure
 from test_ray import cache_content
 
 pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.slow]   # one Ray cluster at a time

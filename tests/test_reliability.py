@@ -14,7 +14,7 @@ import pytest
 from conftest import (checkpoint_epochs, dcnn, dcnn_here, dcnn_start, load_results, minimal_study, progress_lines, resumed,
                       steps_per_epoch, strip_volatile, trace_count, write_study)
 from dcnn.cli import main
-from dcnn.store import Store, dump_json, load_json
+from dcnn.store.build import Store, dump_json, load_json
 
 
 def rel_study(tmp_path: Path, epochs: int = 3) -> Path:

@@ -94,7 +94,7 @@ def _figure_text(html: str, label: str) -> str:
 
 
 def test_observations_are_generated_from_the_runs(report, paper_shaped):
-    from dcnn.config import load_study
+    from dcnn.study.resolve import load_study
     from dcnn.report import render_html
 
     html, results, _ = report

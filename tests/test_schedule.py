@@ -3,13 +3,13 @@ died (an outcome of ``lost``) is retried once and then recorded as failed; cache
 import threading
 from concurrent.futures import Future
 
-from dcnn.execute import Outcome
-from dcnn.executors import Executor
-from dcnn.plan import Job, JobKind
-from dcnn.progress import Reporter
-from dcnn.schedule import Scheduler
-from dcnn.settings import RunConfig
-from dcnn.store import Store
+from dcnn.run.execute import Outcome
+from dcnn.run.executors import Executor
+from dcnn.run.plan import Job, JobKind
+from dcnn.run.progress import Reporter
+from dcnn.run.schedule import Scheduler
+from dcnn.study.settings import RunConfig
+from dcnn.store.build import Store
 
 
 class Scripted(Executor):

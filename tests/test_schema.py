@@ -4,7 +4,7 @@ import pytest
 
 from conftest import STUDY, real_study_dict, write_study
 from dcnn.cli import main
-from dcnn.config import load_study
+from dcnn.study.resolve import load_study
 
 
 def test_shipped_study_declares_the_papers_27_figures():

@@ -7,9 +7,9 @@ import torch
 
 from conftest import TINY_PROFILE, dcnn, dcnn_here, load_results, make_imagefolder, minimal_study, write_study
 from dcnn import analysis as A
-from dcnn.data import Split, load_digits_tasks
-from dcnn.settings import RunConfig
-from dcnn.train import fit
+from dcnn.data.images import Split, load_digits_tasks
+from dcnn.study.settings import RunConfig
+from dcnn.train.fit import fit
 
 STATS = ("train_loss", "val_loss", "val_acc", "val_top_share", "val_logit_range")
 

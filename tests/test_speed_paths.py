@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from conftest import minimal_study, write_study
-from dcnn.config import load_study
-from dcnn.data import Preprocess, epoch_batches, load_digits_tasks
-from dcnn.datacache import load_study_data
-from dcnn.plan import plan
-from dcnn.progress import Reporter
-from dcnn.runner import run_study
-from dcnn.store import Store
-from dcnn.settings import RunConfig
-from dcnn.train import build_for_fit, evaluate, fit
+from dcnn.study.resolve import load_study
+from dcnn.data.images import Preprocess, epoch_batches, load_digits_tasks
+from dcnn.data.cache import load_study_data
+from dcnn.run.plan import plan
+from dcnn.run.progress import Reporter
+from dcnn.run.runner import run_study
+from dcnn.store.build import Store
+from dcnn.study.settings import RunConfig
+from dcnn.train.fit import build_for_fit, evaluate, fit
 
 TOLERANCE = 1e-6
 

@@ -5,8 +5,8 @@ import os
 
 import torch
 
-from dcnn.files import atomic_write, dump_json, dump_tensors, load_json, load_tensors
-from dcnn.store import Store
+from dcnn.store.files import atomic_write, dump_json, dump_tensors, load_json, load_tensors
+from dcnn.store.build import Store
 
 KEY = "ab" * 32
 
@@ -76,8 +76,8 @@ def test_the_digits_split_is_kept_in_the_build_and_read_back_without_scikit_lear
     import sys
 
     from conftest import minimal_study, write_study
-    from dcnn.config import load_study
-    from dcnn.datacache import load_study_data
+    from dcnn.study.resolve import load_study
+    from dcnn.data.cache import load_study_data
 
     study = load_study(write_study(tmp_path / "study.yaml", minimal_study()))
     store = Store(tmp_path / "build")

@@ -6,9 +6,9 @@ import shutil
 import pytest
 
 from conftest import dcnn, dcnn_here, load_results, minimal_study, resumed, trace_count, write_study
-from dcnn.data import load_digits_tasks
-from dcnn.settings import RunConfig
-from dcnn.train import fit
+from dcnn.data.images import load_digits_tasks
+from dcnn.study.settings import RunConfig
+from dcnn.train.fit import fit
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,8 @@ def test_sigkill_mid_epoch_then_rerun_gives_the_uninterrupted_history(tmp_path):
 
 def test_weight_decay_is_a_setting_the_optimizers_apply(tmp_path, task):
     """Declared once (settings.Training): a study sets it, sweeps it, the key hashes it, SGD and Adam use it."""
-    from dcnn.config import StudyError, load_study
-    from dcnn.train import build_for_fit, make_optimizer
+    from dcnn.study.resolve import StudyError, load_study
+    from dcnn.train.fit import build_for_fit, make_optimizer
 
     for optimizer in ("sgd", "adam"):
         cfg = RunConfig(model="scratch_cnn", num_classes=5, lr=0.1, seed=0, optimizer=optimizer, weight_decay=0.01)

@@ -20,7 +20,7 @@ these functions and nothing else. Nothing here needs a model or torch.
     selection.py    what choosing the best epoch on validation flatters (the test split)
 """
 from .claims import Judging, claim_groups, claim_kind, evaluate_claim
-from .metrics import COLLAPSE_RANGE, COLLAPSE_SHARE, LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch
+from .metrics import (COLLAPSE_RANGE, COLLAPSE_SHARE, LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch)
 from .numbers import Num, Sentence, format_number, get, num, percent
 from .evidence import claim_evidence
 from .methods import methods_sentences

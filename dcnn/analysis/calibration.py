@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from typing import Any, Optional
 
-from ..vocabulary import CLAIM_KINDS, CONTRADICTED, METRICS, SUPPORTED
+from .vocabulary import CLAIM_KINDS, CONTRADICTED, METRICS, SUPPORTED
 from .claims import MARGINS, Judging, claim_groups, claim_kind, flag_runs
 from .sequential import groups_to_grow
 from .stats import group_by_name

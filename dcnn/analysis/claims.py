@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
-from ..vocabulary import CLAIM_KINDS, CONTRADICTED, SUPPORTED
+from .vocabulary import CLAIM_KINDS, CONTRADICTED, SUPPORTED
 from .inference import adjust, equivalence, equivalence_interval, margin_test
 from .metrics import LEARNED_FRACTION, RISE_TOL
 from .numbers import percent

@@ -2,7 +2,7 @@
 that decided it and its uncertainty. Every number points into results.json."""
 from __future__ import annotations
 
-from ..vocabulary import CLAIM_KINDS, INCONCLUSIVE, METRIC_WORDS
+from .vocabulary import CLAIM_KINDS, INCONCLUSIVE, METRIC_WORDS
 from .numbers import Sentence, num
 from .sentences import pm, stats_words, uncertainty_words
 from .stats import group_by_name

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..vocabulary import INCONCLUSIVE
+from .vocabulary import INCONCLUSIVE
 from .claims import claim_groups
 from .stats import group_by_name
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Sequence
 
-from ..vocabulary import METRICS
+from .vocabulary import METRICS
 from .inference import rank_p, welch
 from .uncertainty import sample_sd, two_groups
 

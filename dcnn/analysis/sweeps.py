@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..settings import SETTING_WORDS
+from ..study.settings import SETTING_WORDS
 from .numbers import Num, Sentence, get, num
 from .sentences import _and, pm, stats_words
 from .stats import compare, direction, group_by_name

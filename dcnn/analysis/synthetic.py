@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..vocabulary import METRICS
+from .vocabulary import METRICS
 from .stats import summarise_group
 
 # A run's metrics where nothing is measured but what a test is given: finished, healthy, learned.

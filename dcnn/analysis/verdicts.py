@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Optional
 
-from ..vocabulary import INCONCLUSIVE
+from .vocabulary import INCONCLUSIVE
 from .claims import Judging, claim_groups, evaluate_claim, flag_runs, MARGINS
 from .inference import adjust
 from .sequential import look_of

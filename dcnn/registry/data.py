@@ -55,7 +55,7 @@ def _digits_check(p: Any) -> Optional[str]:
 
 
 def _digits_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
-    from ..datacache import digits_tasks
+    from ..data.cache import digits_tasks
 
     return digits_tasks(store, p, decode)
 
@@ -73,7 +73,7 @@ def _folder_check(p: Any) -> Optional[str]:
 
 
 def data_dir_of(data_dir: Any) -> Path:
-    from ..data import DataError
+    from ..data.images import DataError
 
     if data_dir is None:
         raise DataError("this profile needs --data DIR (an ImageFolder with train/ and val/)")
@@ -93,7 +93,7 @@ def folder_index(root: Path) -> str:
 
 
 def _folder_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
-    from ..datacache import imagefolder_task
+    from ..data.cache import imagefolder_task
 
     target = imagefolder_task(store, data_dir_of(data_dir).resolve(), p.image_size, decode, p.test_fraction,
                               p.split_seed)
@@ -105,7 +105,7 @@ def _folder_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bo
 
 
 def _folder_classes(p: Any, data_dir: Any) -> int:
-    from ..data import DataError
+    from ..data.images import DataError
 
     train = data_dir_of(data_dir) / "train"
     if not train.is_dir():

@@ -16,10 +16,11 @@ from typing import Optional
 
 import jinja2
 
-from .. import analysis, faults
-from ..config import Study
-from ..store import atomic_write
-from ..vocabulary import verdict_words
+from .. import analysis
+from ..store import faults
+from ..study.resolve import Study
+from ..store.build import atomic_write
+from ..analysis.vocabulary import verdict_words
 from .latex import write_latex
 from .outline import all_figures, build_context
 
@@ -73,7 +74,7 @@ def render_pdf(html: str) -> bytes:
 def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> list[Path]:
     """results.json, report.html, latex/ and (unless ``pdf`` is False) report.pdf under ``build``; returns
     the paths (of latex/, its report.tex)."""
-    from ..results import collect
+    from ..results.collect import collect
 
     build = Path(build)
     results = collect(study, build, data_dir=data_dir)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .. import analysis, figures
-from ..config import Study
-from ..settings import SETTING_WORDS
+from .. import analysis
+from . import figures
+from ..study.resolve import Study
+from ..study.settings import SETTING_WORDS
 from .words import describe, detail
 
 

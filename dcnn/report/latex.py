@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Optional
 
-from ..store import atomic_write
+from ..store.build import atomic_write
 from .tex import booktabs, claims_table, escape
 
 VOID = {"img", "input", "br", "meta", "link", "hr"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .. import analysis
-from ..config import Study
+from ..study.resolve import Study
 from .blocks import Block, Builder, Fig, part_of, section_key
 from .pieces import APPENDIX_HEADINGS, PIECES, rankings
 

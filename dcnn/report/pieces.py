@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .. import analysis
-from ..config import Study
+from ..study.resolve import Study
 
 # Each piece is a function of the report's outline (outline.Outline: its study, results and the
 # numbers it gave the parts) and of the number of the part it goes in.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import analysis
-from ..presets import AUGMENT_PRESETS
+from ..data.presets import AUGMENT_PRESETS
 from ..registry.models import get_model
-from ..settings import SETTING_WORDS
+from ..study.settings import SETTING_WORDS
 
 
 def seeds_text(seeds: list[int]) -> str:

@@ -13,8 +13,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from .freezing import FreezeSpec, ModelError, ModuleTree, check_freeze
-from .registry.models import ModelSpec, _vgg_init, get_model
+from ..registry.freezing import FreezeSpec, ModelError, ModuleTree, check_freeze
+from ..registry.models import ModelSpec, _vgg_init, get_model
 
 
 def build_model(name: str, num_classes: int, *, width_divisor: int = 1, dropout: float = 0.0) -> nn.Module:

@@ -18,7 +18,7 @@ from .execute import Outcome
 from .executors import Executor
 from .plan import Job, is_cached
 from .progress import Reporter
-from .store import Lock, Store
+from ..store.build import Lock, Store
 
 MAX_WORKER_LOSSES = 1  # a job whose worker process dies is restarted (resumed) once, then failed
 

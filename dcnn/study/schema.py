@@ -13,9 +13,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
-from .registry.data import get_data_source
+from ..registry.data import get_data_source
 from .settings import NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides
-from .vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
+from ..analysis.vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
 
 
 class StudyError(Exception):

@@ -12,16 +12,16 @@ from typing import Callable, Optional
 
 import torch
 
-from .config import Study
-from .datacache import StudyData, load_study_data, task_files, will_decode
+from ..study.resolve import Study
+from ..data.cache import StudyData, load_study_data, task_files, will_decode
 from .execute import resolve_device
 from .executors import ExecContext, Executor, make_executor
 from .executors.local import pool_context
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
-from .provenance import cores
+from ..results.provenance import cores
 from .schedule import Scheduler, Summary, schedule
-from .store import Store
+from ..store.build import Store
 
 
 def default_workers(study: Study, device: torch.device) -> int:
@@ -41,7 +41,7 @@ class Prepared:
 
 def _check_weights(jobs: list[Job]) -> None:
     """Stop before any training, with one line, when torchvision's weights are needed but cannot be had."""
-    from .models import load_weights, weights_path
+    from ..train.models import load_weights, weights_path
 
     for b in {j.backbone for j in jobs if j.backbone is not None and j.backbone.source == "torchvision"}:
         if not weights_path(b.arch, b.name).exists():

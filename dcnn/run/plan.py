@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .config import RunSpec, Study
-from .datacache import StudyData
-from .presets import IMAGENET_MEAN, IMAGENET_STD
-from .registry.models import get_model
-from .settings import RunConfig
-from .store import Store
+from ..study.resolve import RunSpec, Study
+from ..data.cache import StudyData
+from ..data.presets import IMAGENET_MEAN, IMAGENET_STD
+from ..registry.models import get_model
+from ..study.settings import RunConfig
+from ..store.build import Store
 
 
 class JobKind(str, enum.Enum):
@@ -72,7 +72,8 @@ class Job:
 # ---- cache keys -------------------------------------------------------------------------------
 
 # The code that turns a configuration into numbers: any change to it means retraining.
-CODE_FILES = ("data.py", "freezing.py", "models.py", "registry/models.py", "settings.py", "steps.py", "train.py")
+CODE_FILES = ("data/images.py", "registry/freezing.py", "train/models.py", "registry/models.py", "study/settings.py",
+              "train/steps.py", "train/fit.py")
 
 
 def _code_fingerprint(source: str) -> str:
@@ -90,7 +91,7 @@ def _code_fingerprint(source: str) -> str:
 def code_version() -> str:
     """A hash of CODE_FILES' syntax trees."""
     h = hashlib.sha256()
-    here = Path(__file__).parent
+    here = Path(__file__).parent.parent
     for name in CODE_FILES:
         p = here / name
         if p.exists():
@@ -191,7 +192,7 @@ def backbone_of(study: Study, spec: RunSpec, pretrains: list[Job]) -> Optional[B
         pre = next((j for j in pretrains if (j.config.model, j.config.width_divisor, j.backbone_index)
                     == (s.model, s.width_divisor, k)), None)
         return Backbone("own", pre.key) if pre else None
-    from .models import torchvision_weights, weights_path
+    from ..train.models import torchvision_weights, weights_path
 
     weights = torchvision_weights(s.model, study.profile.weights)
     return Backbone("torchvision", weights.name, s.model, weights_path(s.model, weights.name).name)

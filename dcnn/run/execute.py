@@ -13,12 +13,12 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from . import faults
-from .datacache import StudyData, load_task_files
+from ..store import faults
+from ..data.cache import StudyData, load_task_files
 from .plan import Backbone, Job, code_version
-from .provenance import cores, cpu_model
-from .store import Store, StoreError
-from .train import FitResult, fit
+from ..results.provenance import cores, cpu_model
+from ..store.build import Store, StoreError
+from ..train.fit import FitResult, fit
 
 
 @dataclass
@@ -75,7 +75,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 def load_backbone(backbone: Backbone, store: Optional[Store]) -> dict[str, torch.Tensor]:
     """The weights a pretrained run starts from: torchvision's, or this study's own pretraining."""
     if backbone.source == "torchvision":
-        from .models import load_weights
+        from ..train.models import load_weights
 
         return load_weights(backbone.arch, backbone.name)
     state = store.read_backbone(backbone.name) if store else None

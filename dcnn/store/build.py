@@ -27,8 +27,7 @@ from typing import Optional
 
 
 from . import faults
-from .files import (StoreError, _alive, _write_error, atomic_write, dump_json, dump_tensors,  # noqa: F401
-                    load_json, load_tensors)
+from .files import StoreError, _alive, _write_error, atomic_write, dump_json, dump_tensors, load_json, load_tensors
 
 log = logging.getLogger("dcnn")
 class FileCheckpoint:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from .registry.models import ModelSpec
+from .models import ModelSpec
 
 _FREEZE_RE = re.compile(r"^(?P<path>[A-Za-z_]\w*(?:\.\w+)*)(?:\[(?P<start>\d*):(?P<stop>\d*)\])?$")
 
@@ -71,7 +71,7 @@ def own_tree(spec: ModelSpec) -> ModuleTree:
 def module_tree(spec: ModelSpec) -> ModuleTree:
     if spec.own:
         return own_tree(spec)
-    from .models import meta_tree                          # builds the model on the meta device (torch)
+    from ..train.models import meta_tree                          # builds the model on the meta device (torch)
 
     return meta_tree(spec)
 

@@ -7,14 +7,14 @@ import platform
 from pathlib import Path
 from typing import Any, Optional
 
-from . import analysis
-from .config import RunSpec, Study
-from .datacache import StudyData, load_study_data
+from .. import analysis
+from ..study.resolve import RunSpec, Study
+from ..data.cache import StudyData, load_study_data
 from .calibrate import saved_calibration
-from .looks import current_plan
-from .plan import Job, backbone_index, code_version, model_label, plan
+from ..study.looks import current_plan
+from ..run.plan import Job, backbone_index, code_version, model_label, plan
 from .provenance import provenance
-from .store import Store
+from ..store.build import Store
 
 RESULTS_FORMAT = 1
 # One history entry: the metrics' inputs, then how the network's outputs vary (collapse), docs/metrics.md.

@@ -18,11 +18,11 @@ from typing import Any, Optional
 
 import torch
 
-from .. import faults
-from ..datacache import StudyData
+from ...store import faults
+from ...data.cache import StudyData
 from ..execute import Outcome, error_message, load_backbone, record, record_failure, train_job
 from ..plan import Job
-from ..store import Store
+from ...store.build import Store
 from . import ExecContext, Executor
 
 log = logging.getLogger("dcnn")

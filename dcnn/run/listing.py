@@ -5,16 +5,16 @@ from pathlib import Path
 
 import torch
 
-from .config import RunSpec, Study
-from .data import DataError
-from .datacache import load_study_data, num_classes_without_decoding
+from ..study.resolve import RunSpec, Study
+from ..data.images import DataError
+from ..data.cache import load_study_data, num_classes_without_decoding
 from .plan import Job, cache_state, cached_runs, plan, why, why_text
-from .store import Store
+from ..store.build import Store
 
 
 def count_params(settings, num_classes: int) -> tuple[int, int]:
     """(trainable, total) of a run's model, built on the meta device: no memory, no weights."""
-    from .models import build_model, freeze, freeze_specs, param_counts
+    from ..train.models import build_model, freeze, freeze_specs, param_counts
 
     with torch.device("meta"):
         model = build_model(settings.model, num_classes, width_divisor=settings.width_divisor,

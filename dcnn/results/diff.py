@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from scipy import stats
 
-from .analysis.uncertainty import CONFIDENCE
+from ..analysis.uncertainty import CONFIDENCE
 
 METRICS = ("best_val_loss", "test_loss_at_best", "val_acc_at_best", "test_acc_at_best", "selection_gap",
            "final_val_loss", "final_train_loss", "overfit_gap", "best_epoch", "plateau_epoch")

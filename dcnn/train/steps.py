@@ -6,7 +6,7 @@ import logging
 import torch
 import torch.nn.functional as F
 
-from .settings import RunConfig
+from ..study.settings import RunConfig
 
 log = logging.getLogger("dcnn")
 

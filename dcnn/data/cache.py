@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .config import Study
-from .data import TaskData, load_digits_tasks, load_imagefolder
-from .registry.data import folder_index, get_data_source
-from .store import Store, StoreError, atomic_write, dump_tensors, load_tensors
+from ..study.resolve import Study
+from .images import TaskData, load_digits_tasks, load_imagefolder
+from ..registry.data import folder_index, get_data_source
+from ..store.build import Store, StoreError, atomic_write, dump_tensors, load_tensors
 
 log = logging.getLogger("dcnn")
 
@@ -56,7 +56,7 @@ def keep_task(store: Store, task: TaskData) -> Path:
 def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode: bool,
                      test_fraction: Optional[float] = None, split_seed: int = 0) -> Optional[TaskData]:
     """An ImageFolder's task, decoded once; None when ``decode`` is off and it was never decoded."""
-    from .data import DataError
+    from .images import DataError
 
     if not root.is_dir():
         raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
@@ -133,7 +133,7 @@ def _digits_file(store: Store, args: dict) -> Path:
     theirs) and scikit-learn's version (its copy of the digits)."""
     from importlib.metadata import version
 
-    from . import data
+    from . import images as data
 
     h = hashlib.sha256(json.dumps(args, sort_keys=True).encode())
     h.update(Path(data.__file__).read_bytes())

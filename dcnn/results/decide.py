@@ -14,13 +14,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import analysis
-from .config import Study, StudyError
-from .looks import record_plan
-from .progress import Reporter
-from .results import collect
-from .schedule import Summary
-from .store import Store
+from .. import analysis
+from ..study.resolve import Study, StudyError
+from ..study.looks import record_plan
+from ..run.progress import Reporter
+from .collect import collect
+from ..run.schedule import Summary
+from ..store.build import Store
 
 
 def verdicts(results: dict) -> Counter:

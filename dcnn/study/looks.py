@@ -13,9 +13,9 @@ import datetime
 from pathlib import Path
 from typing import Optional
 
-from . import analysis
-from .config import Study, StudyError
-from .store import Store
+from .. import analysis
+from .resolve import Study, StudyError
+from ..store.build import Store
 
 LOCKED = ("max_seeds", "alpha", "correction")   # the settings a recorded plan holds to
 

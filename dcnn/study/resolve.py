@@ -13,12 +13,12 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
-from .freezing import check_freeze
-from .registry.models import MODELS, get_model
+from ..registry.freezing import check_freeze
+from ..registry.models import MODELS, get_model
 from .schema import Profile, StudyError, StudyFile, Sweep, Variant
 from .settings import INT_SETTINGS, SETTING_FIELDS, RunConfig, Training
-from .study import GroupSpec, RunSpec, Study, group_name
-from .studyfile import load_study_file, one_line_error
+from .spec import GroupSpec, RunSpec, Study, group_name
+from .loader import load_study_file, one_line_error
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
 WHOLE = (*INT_SETTINGS, "frozen_conv_layers")          # sweepable values that must be whole numbers

@@ -11,12 +11,12 @@ from typing import Callable, Protocol
 import torch
 import torch.nn.functional as F
 
-from . import faults
-from .data import Preprocess, Split, epoch_batches
+from ..store import faults
+from ..data.images import Preprocess, Split, epoch_batches
 from .models import build_model, freeze, freeze_specs, head_path, param_counts, replace_head
-from .presets import AUGMENT_PRESETS
-from .registry.models import get_model
-from .settings import RunConfig
+from ..data.presets import AUGMENT_PRESETS
+from ..registry.models import get_model
+from ..study.settings import RunConfig
 from .steps import GraphedStep, make_step
 
 log = logging.getLogger("dcnn")

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..execute import Outcome, Worker
 from ..plan import Job
-from ..store import Store
+from ...store.build import Store
 from . import ExecContext, Executor
 from .ray import MissingExtra
 

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from . import analysis
-from .analysis.calibration import calibrate
-from .config import Study
-from .looks import current_plan
-from .store import Store, atomic_write, dump_json, load_json
+from .. import analysis
+from ..analysis.calibration import calibrate
+from ..study.resolve import Study
+from ..study.looks import current_plan
+from ..store.build import Store, atomic_write, dump_json, load_json
 
 FILE = "calibration.json"
 
@@ -33,7 +33,7 @@ def calibrate_study(study: Study, build: Path, *, n: int = 2000, seed: int = 0, 
                     data_dir=None) -> dict[str, Any]:
     """Family-wise and per-kind false-verdict rates, without and with --decide; saved for the report
     unless ``correction`` overrides the study's."""
-    from .results import collect
+    from .collect import collect
 
     results = collect(study, build, data_dir=data_dir)
     plan = current_plan(study, build)

@@ -23,7 +23,7 @@ from . import ExecContext, Executor
 _worker: Optional[Worker] = None
 
 # What a worker imports before its first job: its forkserver imports it once for all of them.
-WORKER_IMPORTS = ["dcnn.executors.local", "torchvision"]
+WORKER_IMPORTS = ["dcnn.run.executors.local", "torchvision"]
 
 
 def pool_context() -> Any:
