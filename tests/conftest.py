@@ -240,7 +240,7 @@ def steps_per_epoch(study_path: Path) -> dict[str, tuple[int, int]]:
     import math
 
     from dcnn.study.resolve import load_study
-    from dcnn.data.cache import load_study_data
+    from dcnn.registry.data import load_study_data
     from dcnn.run.plan import plan
     from dcnn.store.build import Store
 

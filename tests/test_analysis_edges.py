@@ -169,7 +169,7 @@ def test_sentences_for_the_rarer_cases():
     r = results({"x@0.2": [run(status="diverged", divergence=minus)]})
     assert "the batch loss was minus infinity at once" in one(A.run_observations(r, 0)[0])
     r = results({"e@1": seeds(0.30, 0.32), "e@2": seeds(0.10, 0.11)})
-    r["sweeps"] = [{"vary": "epochs", "reference": None, **A.sweep_summary(r, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
+    r["sweeps"] = [{"vary": "epochs", "vary_words": "epochs", "reference": None, **A.sweep_summary(r, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
     assert text(A.sweep_observations(r, 0))[0] == (
         "The lowest mean best validation loss, 0.105 ± 0.007, comes with 2 epochs.")
 
@@ -359,7 +359,7 @@ def test_a_sweep_where_only_higher_values_differ():
     from test_sentences import results, seeds, text
 
     r = results({"s@0.2": seeds(0.60, 0.62, 0.61), "s@0.02": seeds(0.30, 0.32, 0.31), "s@0.002": seeds(0.30, 0.33)})
-    r["sweeps"] = [{"vary": "lr", "reference": None,
+    r["sweeps"] = [{"vary": "lr", "vary_words": "learning rate", "reference": None,
                     **A.sweep_summary(r, ["s@0.2", "s@0.02", "s@0.002"], [0.2, 0.02, 0.002], 0.002, 0.05)}]
     assert text(A.sweep_observations(r, 0))[1].endswith(
         "the best validation loss is significantly higher at 0.2 (a diverged seed counts as the higher loss); the "

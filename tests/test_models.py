@@ -9,9 +9,11 @@ from torch import nn
 
 from conftest import STUDY, make_imagefolder
 from dcnn.registry import freezing
+from dcnn.registry import models as registry_models
 from dcnn.train import models
 from dcnn.cli import main
-from dcnn.registry.models import MODELS, get_model, vgg16_first_convs
+from dcnn.registry.architectures import vgg16_first_convs
+from dcnn.registry.models import MODELS, get_model
 from dcnn.data.images import load_digits_tasks
 from dcnn.study.settings import RunConfig
 from dcnn.train.fit import build_for_fit, fit, make_optimizer
@@ -44,7 +46,7 @@ def test_every_registered_models_layout_and_head_match_the_model_it_builds(name)
     children = {n: (len(c) if isinstance(c, nn.Sequential) else None) for n, c in m.named_children()}
     assert children == spec.layout
     assert m.get_submodule(spec.head) is list(m.modules())[-1]           # the output layer is the last
-    assert freezing.own_tree(spec).head == models.meta_tree(spec).head   # the registered tree is the real one
+    assert registry_models.own_tree(spec).head == registry_models.meta_tree(spec).head   # the registered tree is the real one
     with torch.device("meta"):
         assert models.build_model(name, 7).get_submodule(spec.head).out_features == 7
 
@@ -141,7 +143,7 @@ def _offline(monkeypatch):
 def test_missing_imagenet_weights_offline_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     _offline(monkeypatch)
-    with pytest.raises(freezing.ModelError) as exc:
+    with pytest.raises(registry_models.ModelError) as exc:
         models.load_weights("vgg16", "IMAGENET1K_V1")
     msg = str(exc.value)
     assert "\n" not in msg

@@ -3,7 +3,7 @@ import copy
 
 from conftest import TINY_PROFILE, minimal_study, write_study
 from dcnn.study.resolve import load_study
-from dcnn.data.cache import load_study_data
+from dcnn.registry.data import load_study_data
 from dcnn.run.plan import model_label, plan, why_text
 
 

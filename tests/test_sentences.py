@@ -248,7 +248,7 @@ def test_sweep_observations_say_where_seeds_diverge_and_what_differs_from_the_ba
     r = results({"s@0.2": [run(status="diverged", divergence=STEPS, seed=k) for k in range(2)],
                  "s@0.02": seeds(0.10, 0.12), "s@0.002": seeds(0.40, 0.42)})
     summary = A.sweep_summary(r, ["s@0.2", "s@0.02", "s@0.002"], [0.2, 0.02, 0.002], 0.002, 0.05)
-    r["sweeps"] = [{"vary": "lr", "reference": None, **summary}]
+    r["sweeps"] = [{"vary": "lr", "vary_words": "learning rate", "reference": None, **summary}]
     assert text(A.sweep_observations(r, 0))[:2] == [
         "The lowest mean best validation loss, 0.110 ± 0.014, comes with learning rate 0.02.",
         "Every seed diverges at learning rate 0.2; at the other values no seed diverges."]
@@ -265,7 +265,7 @@ def test_sweep_observations_every_branch():
     summary = A.sweep_summary(r, ["s@0.2", "s@0.06", "s@0.02", "s@0.002"], [0.2, 0.06, 0.02, 0.002], 0.002, 0.05)
     assert summary["all_diverged"] == [0.2] and summary["some_diverged"] == [0.06] and summary["worse_from"] == 0.2
     ref = {"group": "ref@0.1", "lr": 0.1, "best_val_loss": r["groups"][-1]["metrics"]["best_val_loss"]}
-    r["sweeps"] = [{"vary": "lr", "reference": ref, **summary}]
+    r["sweeps"] = [{"vary": "lr", "vary_words": "learning rate", "reference": ref, **summary}]
     s = text(A.sweep_observations(r, 0))
     assert s[0] == "The lowest mean best validation loss, 0.110 ± 0.014, comes with learning rate 0.02."
     assert s[1] == "Every seed diverges at learning rate 0.2; some seeds diverge at 0.06; at the other values no seed diverges."
@@ -276,7 +276,7 @@ def test_sweep_observations_every_branch():
     refs_resolve(r, A.sweep_observations(r, 0))
     # Only some seeds diverge, and nothing differs: other words for a sweep over another setting.
     r2 = results({"k@0": half, "k@1": seeds(0.31, 0.35), "k@2": seeds(0.30, 0.36)})
-    r2["sweeps"] = [{"vary": "frozen_conv_layers", "reference": None,
+    r2["sweeps"] = [{"vary": "frozen_conv_layers", "vary_words": "frozen conv layers", "reference": None,
                      **A.sweep_summary(r2, ["k@0", "k@1", "k@2"], [0, 1, 2], 0, 0.05)}]
     s = text(A.sweep_observations(r2, 0))
     assert s[0] == "The lowest mean best validation loss, 0.300, comes with k = 0 frozen conv layers."
@@ -284,10 +284,10 @@ def test_sweep_observations_every_branch():
     assert s[2] == ("Compared with k = 0 frozen conv layers (0.300), the best validation loss is within seed noise at "
                     "every other value.")
     r3 = results({"e@1": [run(status="missing")], "e@2": [run(status="missing")]})
-    r3["sweeps"] = [{"vary": "epochs", "reference": None, **A.sweep_summary(r3, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
+    r3["sweeps"] = [{"vary": "epochs", "vary_words": "epochs", "reference": None, **A.sweep_summary(r3, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
     assert text(A.sweep_observations(r3, 0)) == ["No run of this sweep has been trained yet."]
     r4 = results({"e@1": [run(status="diverged", divergence=STEPS)], "e@2": [run(status="diverged", divergence=STEPS)]})
-    r4["sweeps"] = [{"vary": "epochs", "reference": None, **A.sweep_summary(r4, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
+    r4["sweeps"] = [{"vary": "epochs", "vary_words": "epochs", "reference": None, **A.sweep_summary(r4, ["e@1", "e@2"], [1, 2], 1, 0.05)}]
     assert text(A.sweep_observations(r4, 0)) == ["Every seed of every value diverged before finishing an epoch."]
 
 

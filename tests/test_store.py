@@ -77,7 +77,7 @@ def test_the_digits_split_is_kept_in_the_build_and_read_back_without_scikit_lear
 
     from conftest import minimal_study, write_study
     from dcnn.study.resolve import load_study
-    from dcnn.data.cache import load_study_data
+    from dcnn.registry.data import load_study_data
 
     study = load_study(write_study(tmp_path / "study.yaml", minimal_study()))
     store = Store(tmp_path / "build")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence, Union
 
+from ..errors import ArgumentError
 from .claims import Judging
 from .synthetic import results_from
 from .verdicts import judge_claims
@@ -26,12 +27,12 @@ def _numbers(name: str, values: Sequence[Any]) -> list[float]:
         try:
             x = float(v)
         except (TypeError, ValueError):
-            raise ValueError(f"{name}: {v!r} is not a number") from None
+            raise ArgumentError(f"{name}: {v!r} is not a number") from None
         if not math.isfinite(x):
-            raise ValueError(f"{name}: {v!r} is not a finite number")
+            raise ArgumentError(f"{name}: {v!r} is not a finite number")
         out.append(x)
     if len(out) < 2:
-        raise ValueError(f"{name}: needs at least two values, one per seed (got {len(out)})")
+        raise ArgumentError(f"{name}: needs at least two values, one per seed (got {len(out)})")
     return out
 
 
@@ -44,9 +45,9 @@ def parse_margin(margin: Union[None, float, str]) -> dict:
     try:
         value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
-        raise ValueError(f"margin: {margin!r} is not a number or a percentage (e.g. 0.1 or 10%)") from None
+        raise ArgumentError(f"margin: {margin!r} is not a number or a percentage (e.g. 0.1 or 10%)") from None
     if not math.isfinite(value) or value <= 0 or (text.endswith("%") and value >= 1):
-        raise ValueError(f"margin: {margin!r} must be positive (and a percentage below 100 %)")
+        raise ArgumentError(f"margin: {margin!r} must be positive (and a percentage below 100 %)")
     return {"relative_margin": value} if text.endswith("%") else {"margin": value}
 
 
@@ -59,14 +60,14 @@ def judge(kind: str, a: Sequence[float], b: Sequence[float], *, margin: Union[No
     one that the two one-sided tests use), hedges_g, detectable_difference (power 0.8; for similar, the
     smallest margin these values could show similarity within), seeds_needed (per group, for an
     undecided verdict; None when decided or beyond 200), and the difference, margin and alpha used.
-    Bad input raises ValueError with one line."""
+    Bad input raises ArgumentError (a ValueError) with one line."""
     if kind not in KINDS:
-        raise ValueError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+        raise ArgumentError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
     a, b = _numbers("a", a), _numbers("b", b)
     if not 0 < alpha <= 0.5:
-        raise ValueError(f"alpha: {alpha} must be in (0, 0.5]")
+        raise ArgumentError(f"alpha: {alpha} must be in (0, 0.5]")
     if looks < 1 or not 1 <= look <= looks:
-        raise ValueError(f"look: {look} of {looks} looks (allowed: 1 ≤ look ≤ looks)")
+        raise ArgumentError(f"look: {look} of {looks} looks (allowed: 1 ≤ look ≤ looks)")
     check = {kind: "best_val_loss", "a": "a@1", "b": "b@1", **(parse_margin(margin) if kind == "similar" else {})}
     results = results_from({"a@1": [{"best_val_loss": v} for v in a], "b@1": [{"best_val_loss": v} for v in b]})
     entry = judge_claims(results, [{"check": check}], Judging(alpha=alpha), correction="none", looks=looks)[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..study.settings import SETTING_WORDS
 from .numbers import Num, Sentence, get, num
 from .sentences import _and, pm, stats_words
 from .stats import compare, direction, group_by_name
@@ -37,13 +36,14 @@ def sweep_summary(results: dict, groups: Sequence[str], values: Sequence[float],
             "some_diverged": [p["value"] for p in done if 0 < p["n_diverged"] < p["n_done"]]}
 
 
-def _setting(vary: str, value: Num) -> list:
+def _setting(sw: dict, value: Num) -> list:
     """A swept setting and its value in words: "learning rate 0.02", "k = 3 frozen conv layers"."""
+    vary = sw["vary"]
     if vary == "frozen_conv_layers":
         return ["k = ", value, " frozen conv layers"]
     if vary == "epochs":
         return [value, " epochs"]
-    return [f"{SETTING_WORDS[vary]} ", value]
+    return [f"{sw['vary_words']} ", value]
 
 
 def _values(results: dict, ref: str) -> list:
@@ -56,20 +56,20 @@ def sweep_observations(results: dict, si: int) -> list[Sentence]:
     significantly from the baseline value."""
     S = f"/sweeps/{si}"
     sw = results["sweeps"][si]
-    pts, vary = sw["points"], sw["vary"]
+    pts = sw["points"]
     have = [i for i, p in enumerate(pts) if p["best_val_loss"]["n"]]
     if not have:
         return [["No run of this sweep has been trained yet."] if not any(p["n_done"] for p in pts)
                 else ["Every seed of every value diverged before finishing an epoch."]]
     best_i = min(have, key=lambda i: pts[i]["best_val_loss"]["mean"])
     out: list[Sentence] = [["The lowest mean best validation loss, ", *pm(results, f"{S}/points/{best_i}/best_val_loss"),
-                            ", comes with ", *_setting(vary, num(results, f"{S}/points/{best_i}/value", "g")), "."]]
+                            ", comes with ", *_setting(sw, num(results, f"{S}/points/{best_i}/value", "g")), "."]]
     if sw["all_diverged"] or sw["some_diverged"]:
         s: Sentence = []
         if sw["all_diverged"]:
-            s += ["Every seed diverges at ", SETTING_WORDS[vary], " ", *_values(results, f"{S}/all_diverged")]
+            s += ["Every seed diverges at ", sw["vary_words"], " ", *_values(results, f"{S}/all_diverged")]
         if sw["some_diverged"]:
-            s += ["; some seeds diverge at " if s else "Some seeds diverge at " + SETTING_WORDS[vary] + " ",
+            s += ["; some seeds diverge at " if s else "Some seeds diverge at " + sw["vary_words"] + " ",
                   *_values(results, f"{S}/some_diverged")]
         out.append(s + ["; at the other values no seed diverges."])
     base_i = next(i for i, p in enumerate(pts) if p["value"] == sw["baseline"])
@@ -80,7 +80,7 @@ def sweep_observations(results: dict, si: int) -> list[Sentence]:
         if d is not None:
             words[d].append(num(results, f"{S}/comparisons_to_baseline/{ci}/value", "g"))
     if comps:
-        s = ["Compared with ", *_setting(vary, num(results, f"{S}/baseline", "g")), " (",
+        s = ["Compared with ", *_setting(sw, num(results, f"{S}/baseline", "g")), " (",
              *stats_words(results, f"{S}/points/{base_i}/best_val_loss"), "), the best validation loss is "]
         if not words["higher"] and not words["lower"]:
             s += ["within seed noise at every other value."]

@@ -4,6 +4,7 @@ ImageFolder a small index ``build/data/folder-<files>-<size>.json`` naming the f
 decoded tensors (keyed by the files' names, sizes and times, so the images are decoded only once)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -11,12 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..study.resolve import Study
 from .images import TaskData, load_digits_tasks, load_imagefolder
-from ..registry.data import folder_index, get_data_source
 from ..store.build import Store, StoreError, atomic_write, dump_tensors, load_tensors
 
 log = logging.getLogger("dcnn")
+
+
+@functools.lru_cache(maxsize=None)
+def folder_index(root: Path) -> str:
+    """A cheap fingerprint of an ImageFolder's files (names, sizes, times), to find its decoded tensors;
+    walked once per process."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            h.update(f"{path.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
 @dataclass
@@ -40,7 +51,7 @@ class StudyData:
         return {"target": one(self.target), "source": one(self.source) if self.source else None}
 
 
-def _folder_file(store: Store, root: Path, image_size: int, test_fraction: Optional[float] = None) -> Path:
+def folder_file(store: Store, root: Path, image_size: int, test_fraction: Optional[float] = None) -> Path:
     held = f"-test{test_fraction:g}" if test_fraction else ""
     return store.root / "data" / f"folder-{folder_index(root)[:24]}-{image_size}{held}.json"
 
@@ -60,7 +71,7 @@ def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode
 
     if not root.is_dir():
         raise DataError(f"data directory {root} does not exist (pass --data DIR with train/ and val/)")
-    index = _folder_file(store, root, image_size, test_fraction) if store is not None else None
+    index = folder_file(store, root, image_size, test_fraction) if store is not None else None
     if index is not None and index.exists():
         fingerprint = json.loads(index.read_text())["fingerprint"]
         d = load_tensors(store.task_file(fingerprint))
@@ -76,28 +87,6 @@ def imagefolder_task(store: Optional[Store], root: Path, image_size: int, decode
         except StoreError as exc:
             log.warning("could not cache the decoded data: %s", exc)
     return task
-
-
-def will_decode(study: Study, store: Store, data_dir) -> bool:
-    """True when loading the study's data will decode images (worth starting worker processes meanwhile)."""
-    if not get_data_source(study.profile.data).needs_data_dir or data_dir is None:
-        return False
-    root = Path(data_dir).expanduser().resolve()
-    return root.is_dir() and not _folder_file(store, root, study.profile.image_size, study.profile.test_fraction).exists()
-
-
-def load_study_data(study: Study, store: Optional[Store], data_dir, *, decode: bool = True) -> Optional[StudyData]:
-    """The profile's data, from its registered source, decoded once. With ``decode=False``, None instead
-    of decoding images that were never decoded."""
-    source, target = get_data_source(study.profile.data).load(study.profile, study.path, store, data_dir, decode)
-    if target is None or (study.profile.source is not None and source is None):
-        return None
-    return StudyData(target, source)
-
-
-def num_classes_without_decoding(study: Study, data_dir) -> int:
-    """The study task's number of classes, as its source counts them (no image decoded)."""
-    return get_data_source(study.profile.data).num_classes(study.profile, data_dir)
 
 
 def task_files(store: Store, data: StudyData) -> dict[str, Optional[str]]:

@@ -8,8 +8,6 @@ decoding an image, and where its decoded tensors are cached. Importing this modu
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -80,18 +78,6 @@ def data_dir_of(data_dir: Any) -> Path:
     return Path(data_dir).expanduser()
 
 
-@functools.lru_cache(maxsize=None)
-def folder_index(root: Path) -> str:
-    """A cheap fingerprint of an ImageFolder's files (names, sizes, times), to find its decoded tensors;
-    walked once per process."""
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            st = path.stat()
-            h.update(f"{path.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
 def _folder_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bool) -> tuple[Any, Any]:
     from ..data.cache import imagefolder_task
 
@@ -117,3 +103,31 @@ def _folder_classes(p: Any, data_dir: Any) -> int:
 
 
 register_data(DataSource("imagefolder", _folder_check, _folder_load, _folder_classes, needs_data_dir=True))
+
+
+# ---- a study's data, from its profile's source ------------------------------------------------------
+
+def will_decode(study: Any, store: Any, data_dir) -> bool:
+    """True when loading the study's data will decode images (worth starting worker processes meanwhile)."""
+    from ..data.cache import folder_file
+
+    if not get_data_source(study.profile.data).needs_data_dir or data_dir is None:
+        return False
+    root = Path(data_dir).expanduser().resolve()
+    return root.is_dir() and not folder_file(store, root, study.profile.image_size, study.profile.test_fraction).exists()
+
+
+def load_study_data(study: Any, store: Any, data_dir, *, decode: bool = True) -> Any:
+    """The profile's data, from its registered source, decoded once. With ``decode=False``, None instead
+    of decoding images that were never decoded."""
+    source, target = get_data_source(study.profile.data).load(study.profile, study.path, store, data_dir, decode)
+    if target is None or (study.profile.source is not None and source is None):
+        return None
+    from ..data.cache import StudyData
+
+    return StudyData(target, source)
+
+
+def num_classes_without_decoding(study: Any, data_dir) -> int:
+    """The study task's number of classes, as its source counts them (no image decoded)."""
+    return get_data_source(study.profile.data).num_classes(study.profile, data_dir)

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
-from .models import ModelSpec
+from .models import ModelSpec, ModuleTree, module_tree
 
 _FREEZE_RE = re.compile(r"^(?P<path>[A-Za-z_]\w*(?:\.\w+)*)(?:\[(?P<start>\d*):(?P<stop>\d*)\])?$")
-
-
-class ModelError(Exception):
-    """A model or weights problem the user can fix; one line."""
 
 
 @dataclass(frozen=True)
@@ -42,38 +38,6 @@ class FreezeSpec:
             return False
         index = rest.split(".")[0]
         return index.isdigit() and self.start <= int(index) < self.stop
-
-
-@dataclass(frozen=True)
-class ModuleTree:
-    """What a freeze spec is checked against: a model's top-level modules, its output layer, and for
-    any path the number of children a slice may address (None: not sliceable; KeyError: no such module)."""
-
-    name: str
-    top: tuple[str, ...]
-    head: str
-    size: Callable[[str], Optional[int]]
-
-
-def own_tree(spec: ModelSpec) -> ModuleTree:
-    """The tree of one of dcnn's own models, from its registered layout."""
-    layout = spec.layout
-
-    def size(path: str) -> Optional[int]:
-        top, *rest = path.split(".")
-        n = layout[top]                                    # KeyError: no such module
-        if rest and (n is None or len(rest) > 1 or not rest[0].isdigit() or int(rest[0]) >= n):
-            raise KeyError(path)
-        return None if rest else n
-    return ModuleTree(spec.name, tuple(layout), spec.head, size)
-
-
-def module_tree(spec: ModelSpec) -> ModuleTree:
-    if spec.own:
-        return own_tree(spec)
-    from ..train.models import meta_tree                          # builds the model on the meta device (torch)
-
-    return meta_tree(spec)
 
 
 def _parse(text: str, tree: ModuleTree) -> FreezeSpec:

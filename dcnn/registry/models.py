@@ -17,9 +17,11 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-# torchvision's configuration "D" (VGG16): conv output widths, "M" = 2x2 max-pool.
-VGG16_CFG: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
-                                    512, 512, 512, "M", 512, 512, 512, "M")
+from ..errors import InputError
+from . import architectures
+
+class ModelError(InputError):
+    """A model or weights problem the user can fix; one line."""
 
 
 @dataclass(frozen=True)
@@ -77,103 +79,20 @@ def get_model(name: str) -> ModelSpec:
 
 # ---- torchvision: every classification model through one adapter -----------------------------------
 
-def _torchvision_build(name: str, num_classes: int, **_: Any):
-    import torchvision
-
-    return torchvision.models.get_model(name, weights=None, num_classes=num_classes)
-
-
 @functools.lru_cache(maxsize=None)
 def torchvision_spec(name: str) -> ModelSpec:
-    return ModelSpec(name, functools.partial(_torchvision_build, name), noun=lambda w: f"torchvision's {name}",
+    return ModelSpec(name, functools.partial(architectures.torchvision_model, name), noun=lambda w: f"torchvision's {name}",
                      label=lambda w: name, own=False)
 
 
-# ---- dcnn's own models ------------------------------------------------------------------------------
-
-def _vgg_init(module) -> None:
-    # torchvision's VGG initialisation; PyTorch's default init leaves the narrow VGG stuck at chance.
-    from torch import nn
-
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
-            nn.init.zeros_(m.bias)
-
-
-def _scratch_cnn(num_classes: int, *, dropout: float = 0.0, **_: Any):
-    """The small CNN trained from random initialisation (three conv blocks, two linear layers)."""
-    from torch import nn
-
-    class ScratchCNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn.Sequential(
-                nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-                nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-                nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            )
-            # A fixed 4x4 map makes the classifier independent of the input size (32 or 224).
-            self.avgpool = nn.AdaptiveAvgPool2d((4, 4))
-            self.classifier = nn.Sequential(
-                nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(inplace=True),
-                nn.Dropout(dropout) if dropout > 0 else nn.Identity(),  # keeps the layout fixed
-                nn.Linear(128, num_classes),
-            )
-
-        def forward(self, x):
-            return self.classifier(self.avgpool(self.features(x)))
-
-    return ScratchCNN()
-
+# ---- dcnn's own models (their numerics: architectures.py) -----------------------------------------
 
 register_model(ModelSpec(
-    "scratch_cnn", _scratch_cnn, noun=lambda w: "the small CNN (three conv blocks and two linear layers)",
+    "scratch_cnn", architectures.scratch_cnn, noun=lambda w: "the small CNN (three conv blocks and two linear layers)",
     label=lambda w: "the scratch CNN", layout={"features": 9, "avgpool": None, "classifier": 5},
     head="classifier.4", step_cost=lambda batch_size: 0.25, takes_dropout=True, vgg_init=True,
     weights_rule=lambda profile: "scratch_cnn has no torchvision weights (allowed: false, or a pretrain block in "
                                  "the profile to pretrain it on a source task)"))
-
-
-def _vgg16(num_classes: int, *, width_divisor: int = 1, **_: Any):
-    """torchvision's VGG16 with every channel width divided by ``width_divisor`` (1 = the real model)."""
-    import torch
-    from torch import nn
-    from torchvision.models.vgg import VGG, make_layers
-
-    cfg = [c if c == "M" else c // width_divisor for c in VGG16_CFG]
-    last, hidden = 512 // width_divisor, 4096 // width_divisor
-    # Built on the meta device (torchvision's constructor would allocate and initialise its own
-    # 120M-parameter classifier first), then materialised once and initialised as torchvision does.
-    with torch.device("meta"):
-        model = VGG(make_layers(cfg, batch_norm=False), num_classes=num_classes, init_weights=False)
-        model.classifier = nn.Sequential(
-            nn.Linear(last * 7 * 7, hidden), nn.ReLU(True), nn.Dropout(0.5),
-            nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(0.5),
-            nn.Linear(hidden, num_classes),
-        )
-    if torch.empty(0).device.type != "meta":  # unless the caller only wants shapes
-        model.to_empty(device=torch.empty(0).device)
-        _vgg_init(model)
-    return model
-
-
-def vgg16_first_convs(k: int) -> Optional[str]:
-    """VGG16 with its first k conv layers (and their ReLUs) frozen, for a freeze-depth sweep."""
-    n_convs = sum(1 for c in VGG16_CFG if c != "M")
-    if not 0 <= k <= n_convs:
-        raise ValueError(f"frozen_conv_layers must be 0..{n_convs}, got {k}")
-    index, seen = 0, 0
-    for c in VGG16_CFG:
-        if seen == k:
-            break
-        index += 1 if c == "M" else 2    # a pool, or a conv and its ReLU
-        seen += c != "M"
-    return f"features[0:{index}]" if k else None
 
 
 def _vgg16_weights_rule(profile: Any) -> Optional[str]:
@@ -183,35 +102,82 @@ def _vgg16_weights_rule(profile: Any) -> Optional[str]:
 
 
 register_model(ModelSpec(
-    "vgg16", _vgg16, label=lambda w: "VGG16" + (f"/{w}" if w > 1 else ""),
+    "vgg16", architectures.vgg16, label=lambda w: "VGG16" + (f"/{w}" if w > 1 else ""),
     noun=lambda w: "VGG16 in torchvision's layout" + (f" with every channel width divided by {w}" if w > 1 else ""),
     layout={"features": 31, "avgpool": None, "classifier": 7}, head="classifier.6",
     step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True, own_dropout=True,
-    weights_rule=_vgg16_weights_rule, first_convs=vgg16_first_convs))
-
-
-def _mlp(num_classes: int, *, dropout: float = 0.0, **_: Any):
-    """A multilayer perceptron baseline: the image average-pooled to 8x8, two hidden layers."""
-    from torch import nn
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.avgpool = nn.AdaptiveAvgPool2d((8, 8))     # any input size (32 or 224) → 3x8x8 values
-            self.features = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 256), nn.ReLU(inplace=True),
-                                          nn.Linear(256, 128), nn.ReLU(inplace=True))
-            self.classifier = nn.Sequential(nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
-                                            nn.Linear(128, num_classes))
-
-        def forward(self, x):
-            return self.classifier(self.features(self.avgpool(x)))
-
-    return MLP()
+    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs))
 
 
 register_model(ModelSpec(
-    "mlp", _mlp, noun=lambda w: "a multilayer perceptron (the image pooled to 8×8, hidden layers of 256 and 128)",
+    "mlp", architectures.mlp, noun=lambda w: "a multilayer perceptron (the image pooled to 8×8, hidden layers of 256 and 128)",
     label=lambda w: "the MLP", layout={"avgpool": None, "features": 5, "classifier": 2}, head="classifier.1",
     step_cost=lambda batch_size: 0.1, takes_dropout=True,
     weights_rule=lambda profile: "mlp has no torchvision weights (allowed: false, or a pretrain block in the profile "
                                  "to pretrain it on a source task)"))
+
+
+# ---- a model's module tree: what freeze specs and module paths are checked against ----------------
+
+@dataclass(frozen=True)
+class ModuleTree:
+    """A model's top-level modules, its output layer, and for any path the number of children a slice
+    may address (None: not sliceable; KeyError: no such module)."""
+
+    name: str
+    top: tuple[str, ...]
+    head: str
+    size: Callable[[str], Optional[int]]
+
+
+def own_tree(spec: ModelSpec) -> ModuleTree:
+    """The tree of one of dcnn's own models, from its registered layout (no torch)."""
+    layout = spec.layout
+
+    def size(path: str) -> Optional[int]:
+        top, *rest = path.split(".")
+        n = layout[top]                                    # KeyError: no such module
+        if rest and (n is None or len(rest) > 1 or not rest[0].isdigit() or int(rest[0]) >= n):
+            raise KeyError(path)
+        return None if rest else n
+    return ModuleTree(spec.name, tuple(layout), spec.head, size)
+
+
+def last_layer(model: Any, name: str) -> str:
+    """The path of the output layer of a model without a registered one: the last Linear (or 1x1
+    Conv2d, as in SqueezeNet) that produces the class scores."""
+    from torch import nn
+
+    last = None
+    for path, m in model.named_modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)) and path:
+            last = path
+    if last is None:
+        raise ModelError(f"{name}: no output layer found (a Linear or Conv2d producing the class scores)")
+    return last
+
+
+def head_path(model: Any, spec: ModelSpec) -> str:
+    return spec.head or last_layer(model, spec.name)
+
+
+def meta_tree(spec: ModelSpec) -> ModuleTree:
+    """A model's module tree, read from the model built on the meta device (no memory, no weights)."""
+    import torch
+    from torch import nn
+
+    with torch.device("meta"):
+        model = spec.build(1000)
+
+    def size(path: str) -> Optional[int]:
+        try:
+            module = model.get_submodule(path)
+        except AttributeError:
+            raise KeyError(path) from None
+        return len(module) if isinstance(module, (nn.Sequential, nn.ModuleList)) else None
+    return ModuleTree(spec.name, tuple(n for n, _ in model.named_children()), head_path(model, spec), size)
+
+
+def module_tree(spec: ModelSpec) -> ModuleTree:
+    """dcnn's own models from their layout; any other built on the meta device (torch)."""
+    return own_tree(spec) if spec.own else meta_tree(spec)

@@ -1,7 +1,7 @@
 """``python -m dcnn calibrate``: the study's own claims, simulated where nothing differs, with the
 seeds declared and with seeds added by --decide (analysis/calibration.py). The result is kept in
 ``build/calibration.json``; the report's methods paragraph cites it while the study's claims and
-analysis settings are those it was made with."""
+analysis settings are those it was made with (study/looks.saved_calibration)."""
 from __future__ import annotations
 
 import sys
@@ -12,22 +12,8 @@ from typing import Any, Optional
 from .. import analysis
 from ..analysis.calibration import calibrate
 from ..study.resolve import Study
-from ..study.looks import current_plan
-from ..store.build import Store, atomic_write, dump_json, load_json
-
-FILE = "calibration.json"
-
-
-def _claims(study: Study) -> list[dict]:
-    return [{"check": c.check.model_dump(exclude_none=True)} for c in study.file.claims]
-
-
-def fingerprint(study: Study, plan: dict) -> dict:
-    """What a calibration depends on: the claims and the settings that judge them."""
-    an = study.file.analysis
-    return {"claims": [c["check"] for c in _claims(study)], "alpha": an.alpha, "correction": an.correction,
-            "similar_margin": an.similar_margin, "max_seeds": an.max_seeds, "looks": plan["looks"]}
-
+from ..study.looks import calibration_fingerprint, claim_checks, current_plan
+from ..store.build import Store
 
 def calibrate_study(study: Study, build: Path, *, n: int = 2000, seed: int = 0, correction: Optional[str] = None,
                     data_dir=None) -> dict[str, Any]:
@@ -39,7 +25,7 @@ def calibrate_study(study: Study, build: Path, *, n: int = 2000, seed: int = 0, 
     plan = current_plan(study, build)
     an = study.file.analysis
     how = analysis.Judging(alpha=an.alpha, similar_margin=an.similar_margin, correction=correction or an.correction)
-    claims = _claims(study)
+    claims = [{"check": c} for c in claim_checks(study)]
     say = lambda what: print(f"calibrate: {n} synthetic studies of {len(claims)} claims, {what}", file=sys.stderr)  # noqa: E731
     say("with the seeds declared" + (", then with the seeds --decide adds" if an.max_seeds is not None else ""))
     t0 = time.perf_counter()
@@ -47,16 +33,10 @@ def calibrate_study(study: Study, build: Path, *, n: int = 2000, seed: int = 0, 
     decided = (calibrate(results, claims, how, looks=plan["looks"], cap=an.max_seeds, n=n, seed=seed + 1,
                          results=results) if an.max_seeds is not None else None)
     out = {**declared, "decide": decided, "seconds": round(time.perf_counter() - t0, 1),
-           "fingerprint": fingerprint(study, plan)}
+           "fingerprint": calibration_fingerprint(study, plan)}
     if correction is None or correction == an.correction:
-        atomic_write(Store(build).root / FILE, dump_json(out))
+        Store(build).write_calibration(out)
     return out
-
-
-def saved_calibration(study: Study, build: Path, plan: dict) -> Optional[dict]:
-    """The calibration kept in the build, if it was made for the study's present claims and settings."""
-    saved = load_json(Store(build).root / FILE, quiet=True)
-    return saved if saved is not None and saved.get("fingerprint") == fingerprint(study, plan) else None
 
 
 def format_calibration(out: dict) -> str:

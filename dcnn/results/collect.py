@@ -9,9 +9,10 @@ from typing import Any, Optional
 
 from .. import analysis
 from ..study.resolve import RunSpec, Study
-from ..data.cache import StudyData, load_study_data
-from .calibrate import saved_calibration
-from ..study.looks import current_plan
+from ..study.settings import SETTING_WORDS
+from ..data.cache import StudyData
+from ..registry.data import load_study_data
+from ..study.looks import current_plan, saved_calibration
 from ..run.plan import Job, backbone_index, code_version, model_label, plan
 from .provenance import provenance
 from ..store.build import Store
@@ -149,7 +150,7 @@ def _add_sweeps(results: dict, study: Study, comps: _Comparisons) -> None:
             if candidates:
                 best = min(candidates, key=lambda g: g["metrics"]["best_val_loss"]["mean"])
                 ref = {"group": best["group"], "lr": best["lr"], "best_val_loss": best["metrics"]["best_val_loss"]}
-        results["sweeps"].append({"name": name, "title": sw.title, "section": sw.section, "vary": sw.vary,
+        results["sweeps"].append({"name": name, "title": sw.title, "section": sw.section, "vary": sw.vary, "vary_words": SETTING_WORDS[sw.vary],
                                   "lr": sw.lr, "batch_size": sw.batch_size, "reference": ref, **summary})
 
 

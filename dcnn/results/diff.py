@@ -13,13 +13,14 @@ from typing import Any, Optional
 from scipy import stats
 
 from ..analysis.uncertainty import CONFIDENCE
+from ..errors import InputError
 
 METRICS = ("best_val_loss", "test_loss_at_best", "val_acc_at_best", "test_acc_at_best", "selection_gap",
            "final_val_loss", "final_train_loss", "overfit_gap", "best_epoch", "plateau_epoch")
 RUN_FIELDS = ("key", "status")
 
 
-class DiffError(ValueError):
+class DiffError(InputError):
     """Bad input to diff: a missing file, not a results.json, two different studies."""
 
 

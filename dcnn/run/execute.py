@@ -13,10 +13,11 @@ from typing import Any, Callable, Optional
 
 import torch
 
+from ..errors import ArgumentError
 from ..store import faults
 from ..data.cache import StudyData, load_task_files
 from .plan import Backbone, Job, code_version
-from ..results.provenance import cores, cpu_model
+from .machine import cores, cpu_model
 from ..store.build import Store, StoreError
 from ..train.fit import FitResult, fit
 
@@ -66,9 +67,9 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available here (allowed: auto, cpu)")
+        raise ArgumentError(f"--device {name}: CUDA is not available here (allowed: auto, cpu)")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"--device {name}: MPS is not available here (allowed: auto, cpu)")
+        raise ArgumentError(f"--device {name}: MPS is not available here (allowed: auto, cpu)")
     return dev
 
 

@@ -7,7 +7,7 @@ import torch
 
 from ..study.resolve import RunSpec, Study
 from ..data.images import DataError
-from ..data.cache import load_study_data, num_classes_without_decoding
+from ..registry.data import load_study_data, num_classes_without_decoding
 from .plan import Job, cache_state, cached_runs, plan, why, why_text
 from ..store.build import Store
 

@@ -13,13 +13,14 @@ from typing import Callable, Optional
 import torch
 
 from ..study.resolve import Study
-from ..data.cache import StudyData, load_study_data, task_files, will_decode
+from ..data.cache import StudyData, task_files
+from ..registry.data import load_study_data, will_decode
 from .execute import resolve_device
 from .executors import ExecContext, Executor, make_executor
 from .executors.local import pool_context
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
-from ..results.provenance import cores
+from .machine import cores
 from .schedule import Scheduler, Summary, schedule
 from ..store.build import Store
 

@@ -9,7 +9,8 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     pretrain/<key>/backbone.pt   its weights
     locks/<key>.lock             held (flock) by the process training that run
     seeds.json                   {group: seeds}: the seeds dcnn run --decide added to the study's
-    decide-plan.json             the looks the first dcnn run --decide planned (looks.py)
+    decide-plan.json             the looks the first dcnn run --decide planned (study/looks.py)
+    calibration.json             what dcnn calibrate found for the study's claims (results/calibrate.py)
     data/<fingerprint>.pt        a task's decoded tensors, written once, loaded by worker processes
     data/folder-<files>-<size>.json  an ImageFolder decoded once: its files' names, sizes and times → fingerprint
 
@@ -165,6 +166,14 @@ class Store:
 
     def write_plan(self, plan: dict) -> None:
         atomic_write(self.root / "decide-plan.json", dump_json(plan))
+
+    # -- the calibration dcnn calibrate made
+    def read_calibration(self) -> Optional[dict]:
+        """What ``dcnn calibrate`` found (build/calibration.json), if it ran."""
+        return load_json(self.root / "calibration.json", quiet=True)
+
+    def write_calibration(self, out: dict) -> None:
+        atomic_write(self.root / "calibration.json", dump_json(out))
 
     # -- decoded data for worker processes
     def task_file(self, fingerprint: str) -> Path:

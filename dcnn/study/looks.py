@@ -26,7 +26,7 @@ def declared_plan(study: Study) -> dict:
     sweep_of = {r.group: r.sweep for r in study.runs}
     groups = {"groups": [{"group": g.name, "variant": g.variant, "lr": g.lr, "sweep": sweep_of.get(g.name),
                           "declared_seeds": g.declared_seeds} for g in study.groups]}
-    checks = [c.check.model_dump(exclude_none=True) for c in study.file.claims]
+    checks = claim_checks(study)
     looks = analysis.study_looks(groups, checks, an.max_seeds)
     return {"max_seeds": an.max_seeds, "alpha": an.alpha, "correction": an.correction, "looks": looks,
             "alpha_per_look": an.alpha / looks, "restarts": []}
@@ -67,3 +67,21 @@ def record_plan(study: Study, build: Path, *, new: bool = False) -> dict:
         plan["restarts"] = [*recorded.get("restarts", []), old]
     store.write_plan(plan)
     return {**plan, "recorded": True}
+
+
+def claim_checks(study: Study) -> list[dict]:
+    """The study's claims' checks, as the analysis reads them."""
+    return [c.check.model_dump(exclude_none=True) for c in study.file.claims]
+
+
+def calibration_fingerprint(study: Study, plan: dict) -> dict:
+    """What a calibration (dcnn calibrate) depends on: the claims and the settings that judge them."""
+    an = study.file.analysis
+    return {"claims": claim_checks(study), "alpha": an.alpha, "correction": an.correction,
+            "similar_margin": an.similar_margin, "max_seeds": an.max_seeds, "looks": plan["looks"]}
+
+
+def saved_calibration(study: Study, build: Path, plan: dict) -> Optional[dict]:
+    """The calibration kept in the build, if it was made for the study's present claims and settings."""
+    saved = Store(build).read_calibration()
+    return saved if saved is not None and saved.get("fingerprint") == calibration_fingerprint(study, plan) else None

@@ -13,12 +13,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
+from ..errors import InputError
 from ..registry.data import get_data_source
 from .settings import NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides
 from ..analysis.vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
 
 
-class StudyError(Exception):
+class StudyError(InputError):
     """Bad input: printed as one line, exit code 2."""
 
 

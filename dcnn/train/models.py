@@ -13,44 +13,15 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..registry.freezing import FreezeSpec, ModelError, ModuleTree, check_freeze
-from ..registry.models import ModelSpec, _vgg_init, get_model
+from ..registry.architectures import vgg_init
+from ..registry.freezing import FreezeSpec, check_freeze
+from ..registry.models import ModelError, ModelSpec, get_model, head_path
 
 
 def build_model(name: str, num_classes: int, *, width_divisor: int = 1, dropout: float = 0.0) -> nn.Module:
     spec = get_model(name)
     return spec.build(num_classes, width_divisor=width_divisor if spec.takes_width else 1,
                       dropout=dropout if spec.takes_dropout else 0.0)
-
-
-def _last_layer(model: nn.Module, name: str) -> str:
-    """The path of the output layer of a model without a registered one: the last Linear (or 1x1
-    Conv2d, as in SqueezeNet) that produces the class scores."""
-    last = None
-    for path, m in model.named_modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d)) and path:
-            last = path
-    if last is None:
-        raise ModelError(f"{name}: no output layer found (a Linear or Conv2d producing the class scores)")
-    return last
-
-
-def head_path(model: nn.Module, spec: ModelSpec) -> str:
-    return spec.head or _last_layer(model, spec.name)
-
-
-def meta_tree(spec: ModelSpec) -> ModuleTree:
-    """A model's module tree, read from the model built on the meta device (no memory, no weights)."""
-    with torch.device("meta"):
-        model = spec.build(1000)
-
-    def size(path: str) -> Optional[int]:
-        try:
-            module = model.get_submodule(path)
-        except AttributeError:
-            raise KeyError(path) from None
-        return len(module) if isinstance(module, (nn.Sequential, nn.ModuleList)) else None
-    return ModuleTree(spec.name, tuple(n for n, _ in model.named_children()), head_path(model, spec), size)
 
 
 def replace_head(model: nn.Module, num_classes: int, spec: ModelSpec) -> None:
@@ -65,7 +36,7 @@ def replace_head(model: nn.Module, num_classes: int, spec: ModelSpec) -> None:
     else:
         head = nn.Linear(old.in_features, num_classes)
     if spec.vgg_init:
-        _vgg_init(head)
+        vgg_init(head)
     setattr(parent, name, head.to(old.weight.device))
 
 

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 import torch
 
+from ...errors import InputError
 from ...store import faults
 from ...data.cache import StudyData
 from ..execute import Outcome, error_message, load_backbone, record, record_failure, train_job
@@ -29,7 +30,7 @@ log = logging.getLogger("dcnn")
 RETRIES = 1  # a task whose worker process dies is run again once (resuming), then recorded as failed
 
 
-class MissingExtra(ValueError):
+class MissingExtra(InputError):
     """An optional dependency is not installed: bad input (exit 2), with the command that installs it."""
 
 

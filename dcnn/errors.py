@@ -1,0 +1,16 @@
+"""The one kind of error dcnn reports as the user's: bad input.
+
+Every problem with the study file, the data, a model's weights or a command's arguments is an
+``InputError`` (or one of its kinds: StudyError, DataError, ModelError, ArgumentError, DiffError):
+printed as one line, exit code 2. Anything else that escapes a command is a bug in dcnn: exit 1,
+its traceback written to a log file the terminal names (cli.py).
+"""
+
+
+class InputError(Exception):
+    """Bad input, the user's to fix: one line, exit code 2."""
+
+
+class ArgumentError(InputError, ValueError):
+    """A command-line or API argument out of range or unusable here (--device cuda without CUDA, -j 0,
+    dcnn.judge given one value): a ValueError too, as Python's own argument errors are."""
