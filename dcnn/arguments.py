@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from .analysis.judge import pair_kinds
+from .run.executors import EXECUTORS
+
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -31,7 +34,7 @@ def _run_parser(sub) -> None:
     run.add_argument("--force", action="store_true", help="retrain the selected runs even if cached")
     run.add_argument("-j", "--jobs", type=int, default=None,
                      help="runs trained at once (default: CPU cores, or the profile's workers_per_gpu)")
-    run.add_argument("--executor", choices=("local", "ray", "slurm"), default="local",
+    run.add_argument("--executor", choices=tuple(EXECUTORS), default="local",
                      help="where runs execute: here, on a Ray cluster, or as Slurm jobs (docs/cluster.md)")
     run.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: start a local one)")
     run.add_argument("--decide", action="store_true",
@@ -61,11 +64,13 @@ def _list_parser(sub) -> None:
 
 def _judge_parser(sub) -> None:
     jdg = sub.add_parser("judge", help="judge one claim on two lists of per-seed numbers, as the report does")
-    jdg.add_argument("kind", choices=("lower", "higher", "similar"), help="a is lower / higher than b, or similar to it")
+    jdg.add_argument("kind", choices=pair_kinds(),
+                     help="a is lower / higher than b, similar to it, or not worse than it by more than the margin")
     jdg.add_argument("--a", required=True, help="comma-separated values of group a, one per seed")
     jdg.add_argument("--b", required=True, help="comma-separated values of group b")
     jdg.add_argument("--margin", default=None,
-                     help="similar: ±margin in the values' units (0.1) or a share of b's mean (10%%; default 10%%)")
+                     help="similar, not_worse: the margin in the values' units (0.1) or a share of b's mean "
+                          "(10%%; default 10%%)")
     jdg.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     jdg.add_argument("--looks", type=int, default=1, help="planned looks: each is tested at alpha / looks")
     jdg.add_argument("--look", type=int, default=1, help="which look this is")

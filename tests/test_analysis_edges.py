@@ -7,6 +7,7 @@ from statsmodels.stats.power import TTestPower
 
 from dcnn import analysis as A
 from dcnn.analysis import claims, metrics, numbers, sequential, uncertainty
+from dcnn.analysis.kinds import CLAIM_KINDS
 from test_claims import HIGH, LOW, hist, results_from
 
 
@@ -99,7 +100,7 @@ def test_the_last_epochs_gain_is_relative_to_the_best_before_it():
     assert metrics.last_gain([1.0, 2.0]) == pytest.approx(-1.0)
     assert metrics.last_gain([1.0]) is None
     m = A.compute_metrics(hist([1.0]), 5)
-    assert claims.MARGINS["still_improving"](m, {}, 0.05) == pytest.approx(-0.05)   # one epoch: no gain yet
+    assert CLAIM_KINDS["still_improving"].margin(m, {}, 0.05) == pytest.approx(-0.05)   # one epoch: no gain yet
 
 
 def test_a_flag_claim_uses_the_studys_plateau_tolerance():

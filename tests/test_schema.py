@@ -101,7 +101,7 @@ BAD = [
     ("a negative plateau tolerance", lambda d: d["analysis"].update(plateau_tol=-0.01),
      "analysis.plateau_tol: Input should be greater than or equal to 0 (got -0.01)"),
     ("a margin on a claim that is not 'similar'", lambda d: d["claims"][1]["check"].update(margin=0.1),
-     "claims[1].check: 'margin' is for 'similar' claims only (got it with 'higher')"),
+     "claims[1].check: 'margin' is for 'similar', 'not_worse' claims only (got it with 'higher')"),
     ("a claim's relative margin of 150 %", lambda d: d["claims"][0]["check"].update(relative_margin=1.5),
      "claims[0].check.relative_margin: Input should be less than 1 (got 1.5)"),
     ("a claim's margin of zero", lambda d: d["claims"][0]["check"].update(margin=0),

@@ -23,7 +23,7 @@ def values(**groups):
 
 
 def overfitting(*margins):
-    """Runs whose overfits margin (claims.MARGINS) is each of ``margins``: the final rise beyond 10 % of the best."""
+    """Runs whose overfits margin (its kind's margin) is each of ``margins``: the final rise beyond 10 % of the best."""
     return [{"overfit_gap": 1.0, "final_rise": 0.05 + m, "best_val_loss": 0.5, "overfits": m > 0} for m in margins]
 
 

@@ -14,8 +14,10 @@ import math
 from collections import defaultdict
 from typing import Any, Optional
 
-from .vocabulary import CLAIM_KINDS, CONTRADICTED, METRICS, SUPPORTED
-from .claims import MARGINS, Judging, claim_groups, claim_kind, flag_runs
+from .vocabulary import METRICS
+from .claims import Judging, claim_groups, flag_runs
+from .kinds import CLAIM_KINDS, kind_of
+from .metrics import LEARNED_FRACTION
 from .sequential import groups_to_grow
 from .stats import group_by_name
 from .synthetic import add_run, results_from
@@ -23,7 +25,7 @@ from .uncertainty import sample_sd
 from .verdicts import judge_claims
 
 CHANCE = math.log(5)     # where no study says otherwise: the chance loss the null world centres on
-BIG = 1e3                # a final gap so large that the overfits margin is its rise part alone
+BIG = 1e3                # a last epoch far past any plateau_by epoch
 
 
 def spreads(results: Optional[dict], checks: list[dict]) -> dict[tuple[str, str], float]:
@@ -34,13 +36,13 @@ def spreads(results: Optional[dict], checks: list[dict]) -> dict[tuple[str, str]
         return out
     tol = results["study"]["analysis"].get("plateau_tol", 0.01)
     for check in checks:
-        kind = claim_kind(check)
+        kind = kind_of(check)
         for g in claim_groups(results, check):
-            if CLAIM_KINDS[kind].shape == "flag":
-                key, values = f"margin:{kind}", [MARGINS[kind](results["runs"][i]["metrics"], check, tol)
-                                                 for i in flag_runs(results, g)]
+            if kind.margin is not None:
+                key, values = f"margin:{kind.name}", [kind.margin(results["runs"][i]["metrics"], check, tol)
+                                                      for i in flag_runs(results, g)]
             else:
-                key, values = check[kind], group_by_name(results, g)["metrics"][check[kind]]["values"]
+                key, values = check[kind.name], group_by_name(results, g)["metrics"][check[kind.name]]["values"]
             values = [v for v in values if v is not None and math.isfinite(v)]
             if len(values) >= 2 and sample_sd(values) > 0:
                 out[(g, key)] = sample_sd(values)
@@ -57,8 +59,10 @@ def _centres(results: Optional[dict], checks: list[dict]) -> dict[str, float]:
             vals = [v for g in results["groups"] for v in g["metrics"][m]["values"] if v is not None]
             if vals:
                 out[m] = sum(vals) / len(vals)
-    if any(claim_kind(c) in ("learns", "never_learns") for c in checks) or not out["best_val_loss"]:
-        out["best_val_loss"] = 0.9 * CHANCE
+    needs = {m: f for c in checks for m, f in kind_of(c).null_centre.items()}   # a kind's null, where it has one
+    if not out["best_val_loss"] and "best_val_loss" not in needs:
+        needs["best_val_loss"] = lambda chance: LEARNED_FRACTION * chance   # (the boundary of "learned")
+    out.update({m: f(CHANCE) for m, f in needs.items()})
     return out
 
 
@@ -66,26 +70,21 @@ class NullWorld:
     """Draws one run's metrics for a group where nothing makes a difference."""
 
     def __init__(self, checks: list[dict], sd: dict[tuple[str, str], float], centres: dict[str, float], tol: float):
-        self.sd, self.centre, self.tol = sd, centres, tol
-        self.epoch = next((c["epoch"] for c in checks if claim_kind(c) == "plateaus_by"), 10)
+        self.sd, self.centre, self.tol, self.checks = sd, centres, tol, checks
 
     def draw(self, rng, group: str) -> dict[str, Any]:
         s = lambda key: self.sd.get((group, key), 1.0)  # noqa: E731
         z = lambda: float(rng.standard_normal())  # noqa: E731
         m = {k: self.centre[k] + s(k) * z() for k in METRICS}
-        best = m["best_val_loss"]
-        # Every per-seed margin centred on 0 with its own spread (claims.MARGINS, inverted).
-        m.update(chance_loss=CHANCE, overfit_gap=BIG + s("overfit_gap") * z(),
-                 final_rise=0.1 * abs(best) + s("margin:overfits") * z(),
-                 last_gain=self.tol + s("margin:still_improving") * z(),
-                 plateau_epoch=self.epoch + 0.5 + s("margin:plateaus_by") * z(), last_epoch=BIG)
+        m.update(chance_loss=CHANCE, last_epoch=BIG)
+        for kind in CLAIM_KINDS.values():   # every per-seed margin centred on 0 with its own spread
+            if kind.null is not None:
+                kind.null(m, self, lambda key: s(key) * z())
         return m
 
 
 def _false(claim: dict) -> bool:
-    if claim["kind"] == "similar":
-        return claim["verdict"] == CONTRADICTED
-    return claim["verdict"] in (SUPPORTED, CONTRADICTED)
+    return claim["verdict"] in CLAIM_KINDS[claim["kind"]].false_when
 
 
 def simulate_one(rng, world: NullWorld, skeleton: dict, claims: list[dict], how: Judging, *, looks: int,

@@ -14,11 +14,16 @@ from typing import Any, Sequence, Union
 
 from ..errors import ArgumentError
 from .claims import Judging
+from .kinds import CLAIM_KINDS
 from .synthetic import results_from
 from .verdicts import judge_claims
 
-KINDS = ("lower", "higher", "similar")
 DEFAULT_RELATIVE_MARGIN = Judging().similar_margin
+
+
+def pair_kinds() -> tuple[str, ...]:
+    """The kinds judge takes: those about group a against group b (lower, higher, similar, not_worse)."""
+    return tuple(k.name for k in CLAIM_KINDS.values() if k.shape == "compare")
 
 
 def _numbers(name: str, values: Sequence[Any]) -> list[float]:
@@ -61,24 +66,24 @@ def judge(kind: str, a: Sequence[float], b: Sequence[float], *, margin: Union[No
     smallest margin these values could show similarity within), seeds_needed (per group, for an
     undecided verdict; None when decided or beyond 200), and the difference, margin and alpha used.
     Bad input raises ArgumentError (a ValueError) with one line."""
-    if kind not in KINDS:
-        raise ArgumentError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    if kind not in pair_kinds():
+        raise ArgumentError(f"kind: {kind!r} is not one of {', '.join(pair_kinds())}")
     a, b = _numbers("a", a), _numbers("b", b)
     if not 0 < alpha <= 0.5:
         raise ArgumentError(f"alpha: {alpha} must be in (0, 0.5]")
     if looks < 1 or not 1 <= look <= looks:
         raise ArgumentError(f"look: {look} of {looks} looks (allowed: 1 ≤ look ≤ looks)")
-    check = {kind: "best_val_loss", "a": "a@1", "b": "b@1", **(parse_margin(margin) if kind == "similar" else {})}
+    check = {kind: "best_val_loss", "a": "a@1", "b": "b@1", **(parse_margin(margin) if CLAIM_KINDS[kind].margins else {})}
     results = results_from({"a@1": [{"best_val_loss": v} for v in a], "b@1": [{"best_val_loss": v} for v in b]})
     entry = judge_claims(results, [{"check": check}], Judging(alpha=alpha), correction="none", looks=looks)[0]
     c = entry["comparison"]
     eq = entry.get("equivalence", {})
-    ci = (eq.get("ci_low"), eq.get("ci_high")) if kind == "similar" else (c.get("ci_low"), c.get("ci_high"))
+    ci = (eq.get("ci_low"), eq.get("ci_high")) if eq else (c.get("ci_low"), c.get("ci_high"))
     return {"kind": kind, "verdict": entry["verdict"], "p_value": entry["p_value"], "ci": list(ci),
-            "confidence": eq.get("confidence") if kind == "similar" else c.get("confidence"),
+            "confidence": eq.get("confidence") if eq else c.get("confidence"),
             "hedges_g": c.get("hedges_g"), "detectable_difference": c.get("mde"),
             "seeds_needed": c.get("needed_seeds"), "difference": c["difference"],
-            "margin": (entry.get("similar_margin") or {}).get("value"), "alpha": alpha, "looks": looks, "look": look,
+            "margin": (entry.get("similar_margin") or entry.get("worse_margin") or {}).get("value"), "alpha": alpha, "looks": looks, "look": look,
             "alpha_per_look": entry["alpha_per_look"], "reason": entry["reason"]}
 
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from .vocabulary import INCONCLUSIVE
-from .claims import Judging, claim_groups, evaluate_claim, flag_runs, MARGINS
+from .claims import Judging, claim_groups, evaluate_claim, flag_runs
+from .kinds import CLAIM_KINDS
 from .inference import adjust
 from .sequential import look_of
 from .stats import group_by_name
@@ -28,7 +29,8 @@ def _values(c: dict, side: str) -> list[float]:
 
 def _margins(results: dict, entry: dict) -> list[float]:
     tol = results["study"]["analysis"].get("plateau_tol", 0.01)
-    return [MARGINS[entry["kind"]](results["runs"][i]["metrics"], entry["check"], tol)
+    margin = CLAIM_KINDS[entry["kind"]].margin
+    return [margin(results["runs"][i]["metrics"], entry["check"], tol)
             for i in flag_runs(results, entry["group"])]
 
 
@@ -40,7 +42,7 @@ def _out_of_reach(results: dict, entry: dict, alpha: float, cap: int) -> bool:
     """True when ``cap`` seeds per group would show what the claim's deciding evidence shows with power
     below FUTILE_BELOW (False when the seeds there cannot tell: too few, or without spread)."""
     c = entry.get("deciding") or {}
-    if entry["kind"] in MARGINS:
+    if CLAIM_KINDS[entry["kind"]].margin is not None:
         power = power_with(_margins(results, entry), None, alpha, cap)
     elif c and "a_values" in c:
         power = power_with(_values(c, "a"), _values(c, "b"), alpha, cap, margin=_similar_margin(entry))
@@ -52,7 +54,7 @@ def _out_of_reach(results: dict, entry: dict, alpha: float, cap: int) -> bool:
 def _uncertainty(results: dict, entry: dict, alpha: float) -> None:
     """The interval, effect size and power of the evidence a claim hangs on (in place)."""
     decided = entry["verdict"] != INCONCLUSIVE
-    if entry["kind"] in MARGINS:
+    if CLAIM_KINDS[entry["kind"]].margin is not None:
         entry["margin"].update(one_group(_margins(results, entry), alpha, decided))
         return
     c = entry.get("deciding") or {}

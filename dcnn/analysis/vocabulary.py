@@ -1,11 +1,8 @@
-"""The words shared by study.yaml, the analysis and the report: metrics, claim kinds, verdicts.
-
-One table each, imported by the schema (which keys a claim takes), the analysis (how a claim is
-judged) and the report (what a verdict is called). Nothing here imports torch.
+"""The words shared by study.yaml, the analysis and the report: metrics and verdicts (the claim
+kinds are registered entries: kinds/). Nothing here imports torch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 # Metrics a claim or comparison may name (numbers per run; lower is better for the losses).
 METRIC_WORDS = {
@@ -23,40 +20,6 @@ METRIC_WORDS = {
     "selection_gap": "selection gap (test loss at the best epoch − best validation loss)",
 }
 METRICS = tuple(METRIC_WORDS)
-
-@dataclass(frozen=True)
-class ClaimKind:
-    """One kind of check a claim can state in study.yaml."""
-
-    name: str
-    shape: str                      # compare (a vs b) | rank (a among others) | flag (every seed of a group) | lr
-    params: tuple[str, ...] = ()    # the other keys it takes
-    words: str = ""                 # flags: what every seed must have done, as a verb phrase
-
-    def names(self, check: dict) -> list[str]:
-        """The ``variant@lr`` groups a check of this kind names (an lr_beats claim names none: its groups
-        are every variant run at both rates, analysis.claim_groups)."""
-        if self.shape == "compare":
-            return [check["a"], check["b"]]
-        if self.shape == "rank":
-            return list(dict.fromkeys([check["a"], *check["among"]]))
-        return [check[self.name]] if self.shape == "flag" else []
-
-
-CLAIM_KINDS: dict[str, ClaimKind] = {k.name: k for k in (
-    ClaimKind("lower", "compare", ("a", "b")),
-    ClaimKind("higher", "compare", ("a", "b")),
-    ClaimKind("similar", "compare", ("a", "b")),
-    ClaimKind("best", "rank", ("a", "among")),
-    ClaimKind("worst", "rank", ("a", "among")),
-    ClaimKind("overfits", "flag", (), "overfit"),
-    ClaimKind("never_learns", "flag", (), "never learned"),
-    ClaimKind("learns", "flag", (), "learned"),
-    ClaimKind("still_improving", "flag", (), "are still improving at the last epoch"),
-    ClaimKind("plateaus_by", "flag", ("epoch",), "level off by the given epoch"),
-    ClaimKind("lr_beats", "lr", ("better", "worse")),
-)}
-CLAIM_PARAMS = ("a", "b", "among", "epoch", "better", "worse")
 
 # A claim's verdict.
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"

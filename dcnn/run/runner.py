@@ -16,7 +16,7 @@ from ..study.resolve import Study
 from ..data.cache import StudyData, task_files
 from ..registry.data import load_study_data, will_decode
 from .execute import resolve_device
-from .executors import ExecContext, Executor, make_executor
+from .executors import ExecContext, Executor, get_executor
 from .executors.local import pool_context
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
 from .progress import EventSink, Reporter, pump_events
@@ -61,19 +61,6 @@ def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepar
     return Prepared(data, task_files(store, data), pretrains, pretrains + jobs)
 
 
-def check_executor(kind: str) -> None:
-    """A missing optional extra (or sbatch) is bad input before any work: one line naming the fix."""
-    if kind == "ray":
-        from .executors.ray import require_ray
-
-        require_ray()
-    elif kind == "slurm":
-        from .executors.slurm import cluster_kind, require_submitit
-
-        require_submitit()
-        cluster_kind()
-
-
 def _pump(ctx: ExecContext, reporter: Reporter) -> Callable[[], None]:
     """Relay the worker processes' epochs to the reporter, in a thread; returns what stops it."""
     done = threading.Event()
@@ -95,20 +82,21 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
     store.check_writable()
     store.sweep_temporaries()
     study.select(patterns or [])   # an unknown name fails before any work
-    check_executor(executor)        # ... and so does a missing Ray, submitit or sbatch
+    kind = get_executor(executor)
+    kind.check()                    # ... and so does a missing Ray, submitit or sbatch
     dev = resolve_device(device)
     workers = workers or default_workers(study, dev)
     reporter = reporter or Reporter()
-    pooled = executor == "local" and workers > 1
+    pooled = kind.local and workers > 1
     mpc = pool_context() if pooled else None   # (it sets the process's forkserver preload list)
-    ctx = ExecContext(str(store.root), str(dev), workers if executor == "local" else 1,
+    ctx = ExecContext(str(store.root), str(dev), workers if kind.local else 1,
                       mpc.Event() if pooled else threading.Event(),
                       mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)
     stop_pump = _pump(ctx, reporter) if pooled else (lambda: None)
     ex: Optional[Executor] = None
     try:
         if pooled and will_decode(study, store, data_dir):
-            ex = make_executor(executor, ctx)   # decoding takes a while: let the workers start meanwhile
+            ex = kind.make(ctx)   # decoding takes a while: let the workers start meanwhile
         p = prepare(study, store, patterns or [], data_dir)
         todo = [j for j in p.jobs if force or not is_cached(store, j)]
         if not force:
@@ -116,8 +104,8 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         ctx.force = {j.key for j in p.jobs} if force else set()
         ctx.data_files, ctx.data = p.data_files, p.data
         if not todo and ex is None:            # nothing to train: no pool, no cluster
-            ctx.workers, executor = 1, "local"
-        ex = ex or make_executor(executor, ctx)
+            ctx.workers, kind = 1, get_executor("local")
+        ex = ex or kind.make(ctx)
         summary = schedule(Scheduler(todo, [j for j in p.jobs if j not in todo], p.pretrains, store, ex, force=force,
                                      reporter=reporter, stop=ctx.stop))
         store.sweep_temporaries()   # what a worker that died mid-write left behind

@@ -9,14 +9,15 @@ from __future__ import annotations
 import difflib
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
 from ..errors import InputError
 from ..registry.data import get_data_source
 from .settings import NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides
-from ..analysis.vocabulary import CLAIM_KINDS, CLAIM_PARAMS, METRICS
+from ..analysis.kinds import CLAIM_KINDS, MARGIN_KEYS, PARAM_TYPES
+from ..analysis.vocabulary import METRICS
 
 
 class StudyError(InputError):
@@ -93,51 +94,30 @@ class Sweep(Strict):
     baseline: Optional[Float] = None      # the value every other is compared with (default: the first)
 
 
-class Check(Strict):
-    """One claim's test, in a small vocabulary; exactly one of the kind keys is set."""
-
-    lower: Optional[Metric] = None        # a's metric lower than b's
-    higher: Optional[Metric] = None
-    similar: Optional[Metric] = None      # the difference shown to lie within ±margin (two one-sided tests)
-    best: Optional[Metric] = None         # a lowest among a and ``among``
-    worst: Optional[Metric] = None
-    overfits: Optional[str] = None        # run reference
-    never_learns: Optional[str] = None
-    learns: Optional[str] = None
-    still_improving: Optional[str] = None
-    plateaus_by: Optional[str] = None     # with ``epoch``
-    lr_beats: Optional[Metric] = None     # with ``better`` and ``worse``: for every variant
-    a: Optional[str] = None
-    b: Optional[str] = None
-    among: Optional[list[str]] = None
-    epoch: Optional[int] = None
-    better: Optional[Float] = None
-    worse: Optional[Float] = None
-    # "similar" only: its margin in the metric's units, or as a share of b's mean (default:
-    # analysis.similar_margin, a share).
-    margin: Optional[Annotated[Float, Field(gt=0)]] = None
-    relative_margin: Optional[Annotated[Float, Field(gt=0, lt=1)]] = None
+class _CheckBase(Strict):
+    """One claim's test, in a small vocabulary; exactly one of the kind keys is set (the kinds and the
+    keys each takes are their registered entries, analysis/kinds/)."""
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Check":
+    def _one_kind(self) -> "_CheckBase":
         kinds = [k for k in CLAIM_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise PydanticCustomError("claim_kind", "a check needs exactly one of: {kinds} (got {got})",
                                       {"kinds": ", ".join(CLAIM_KINDS), "got": ", ".join(kinds) or "none"})
-        kind = kinds[0]
-        needed = CLAIM_KINDS[kind].params
-        given = {f for f in CLAIM_PARAMS if getattr(self, f) is not None}
-        margins = [k for k in ("margin", "relative_margin") if getattr(self, k) is not None]
-        if margins and kind != "similar":
-            raise PydanticCustomError("claim_params", "'{key}' is for 'similar' claims only (got it with '{kind}')",
-                                      {"key": margins[0], "kind": kind})
+        kind = CLAIM_KINDS[kinds[0]]
+        given = {f for f in PARAM_TYPES if getattr(self, f) is not None}
+        margins = [k for k in MARGIN_KEYS if getattr(self, k) is not None]
+        if margins and not kind.margins:
+            takers = ", ".join(f"'{k.name}'" for k in CLAIM_KINDS.values() if k.margins)
+            raise PydanticCustomError("claim_params", "'{key}' is for {takers} claims only (got it with '{kind}')",
+                                      {"key": margins[0], "kind": kind.name, "takers": takers})
         if len(margins) > 1:
             raise PydanticCustomError("claim_params", "give one of margin (in the metric's units) and "
                                       "relative_margin (a share of b's mean), not both", {})
-        if given != set(needed):
+        if given != set(kind.params):
             raise PydanticCustomError(
                 "claim_params", "'{kind}' takes {needed} (got {given})",
-                {"kind": kind, "needed": ", ".join(needed) or "no other key",
+                {"kind": kind.name, "needed": ", ".join(kind.params) or "no other key",
                  "given": ", ".join(sorted(given)) or "none"})
         return self
 
@@ -149,6 +129,20 @@ class Check(Strict):
     def groups(self) -> list[str]:
         """Every ``variant@lr`` the check names."""
         return CLAIM_KINDS[self.kind].names(self.model_dump(exclude_none=True))
+
+
+def _param_type(t: Any) -> Any:
+    return Optional[Float] if t is float else Optional[t]
+
+
+# A field per registered kind (a metric, or a group for the kinds about every seed of one), then the
+# keys the kinds take, then the margins.
+Check = create_model(
+    "Check", __base__=_CheckBase,
+    **{k.name: (Optional[Metric] if k.names_metric else Optional[str], None) for k in CLAIM_KINDS.values()},
+    **{name: (_param_type(t), None) for name, t in PARAM_TYPES.items()},
+    margin=(Optional[Annotated[Float, Field(gt=0)]], None),                  # in the metric's units
+    relative_margin=(Optional[Annotated[Float, Field(gt=0, lt=1)]], None))   # a share of b's mean
 
 
 class Claim(Strict):

@@ -1,6 +1,8 @@
 """Where jobs run: in this process, in a pool of worker processes, as Ray tasks or as Slurm jobs.
 
-Every executor is made by ``make_executor`` from one ``ExecContext`` and takes jobs through
+Each is one registered ``ExecutorKind`` (its name, what it is, the check of its optional extra, how
+it is made, whether ``-j`` sets its worker processes); ``make_executor`` looks the name up once and
+makes it from one ``ExecContext``. Every executor and takes jobs through
 ``submit``, handing back a ``Future`` of the job's ``Outcome``. Each turns its own failures into an
 outcome — a worker process that died is ``lost`` (the scheduler retries it once, resuming from its
 last finished epoch) — so the scheduler (schedule.py) knows no executor's exceptions.
@@ -9,9 +11,10 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..plan import Job
+if TYPE_CHECKING:   # (the planning imports torch; the argument parser reads this registry)
+    from ..plan import Job
 
 
 @dataclass
@@ -36,7 +39,7 @@ class Executor:
     workers = 1
     noun, nouns = "run", "runs"   # what a running job is called when a second Ctrl-C stops it
 
-    def submit(self, job: Job) -> Future:
+    def submit(self, job: "Job") -> Future:
         raise NotImplementedError
 
     def cancel(self) -> int:
@@ -48,16 +51,73 @@ class Executor:
         pass
 
 
+@dataclass(frozen=True)
+class ExecutorKind:
+    """One way of running jobs, as ``--executor`` names it."""
+
+    name: str
+    description: str
+    make: Callable[[ExecContext], Executor]
+    check: Callable[[], None] = lambda: None   # a missing extra (or sbatch): a one-line InputError, before any work
+    local: bool = False                        # trains on this machine: -j sets its worker processes
+
+
+EXECUTORS: dict[str, ExecutorKind] = {}
+
+
+def register_executor(kind: ExecutorKind) -> ExecutorKind:
+    EXECUTORS[kind.name] = kind
+    return kind
+
+
+def get_executor(name: str) -> ExecutorKind:
+    from ...errors import ArgumentError
+
+    try:
+        return EXECUTORS[name]
+    except KeyError:
+        raise ArgumentError(f"--executor {name}: unknown (allowed: {', '.join(EXECUTORS)})") from None
+
+
 def make_executor(kind: str, ctx: ExecContext) -> Executor:
-    """``local`` (in this process with one worker, else a pool of worker processes), ``ray`` or ``slurm``."""
-    if kind == "ray":
-        from .ray import RayExecutor
+    """The registered executor ``kind``, made from ``ctx``."""
+    return get_executor(kind).make(ctx)
 
-        return RayExecutor(ctx)
-    if kind == "slurm":
-        from .slurm import SlurmExecutor
 
-        return SlurmExecutor(ctx)
+def _local(ctx: ExecContext) -> Executor:
     from .local import InlineExecutor, PoolExecutor
 
     return PoolExecutor(ctx) if ctx.workers > 1 else InlineExecutor(ctx)
+
+
+def _ray(ctx: ExecContext) -> Executor:
+    from .ray import RayExecutor
+
+    return RayExecutor(ctx)
+
+
+def _ray_check() -> None:
+    from .ray import require_ray
+
+    require_ray()
+
+
+def _slurm(ctx: ExecContext) -> Executor:
+    from .slurm import SlurmExecutor
+
+    return SlurmExecutor(ctx)
+
+
+def _slurm_check() -> None:
+    from .slurm import cluster_kind, require_submitit
+
+    require_submitit()
+    cluster_kind()
+
+
+register_executor(ExecutorKind("local", "here: in this process (-j 1) or in one-thread worker processes", _local,
+                               local=True))
+register_executor(ExecutorKind("ray", "a Ray cluster, local or joined with --ray-address (docs/cluster.md)", _ray,
+                               _ray_check))
+register_executor(ExecutorKind("slurm", "each run a Slurm job through submitit, requeued on preemption", _slurm,
+                               _slurm_check))
