@@ -9,48 +9,19 @@ appendix (a part numbered with a letter) are numbered A1, A2, ...
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from .. import analysis
 from ..study.resolve import Study
 from .blocks import Block, Builder, Fig, part_of, section_key
-from .pieces import APPENDIX_HEADINGS, PIECES, rankings
+from ..registry.parts import REPORT_PARTS, unplaced
+from .parts import BUILDERS, Part, Piece, check_builders
+from .pieces import APPENDIX_HEADINGS, rankings
 
-GENERATED_HEADINGS = {"introduction": "Introduction", "learning_rates": "Learning rates compared",
-                      "rankings": "Variants ranked", "selection": "Validation and test", "claims": "Claims checked",
-                      "project": "Project information", "summary": "Summary of every run",
-                      "reproducibility": "Reproducibility"}
-AUTO_ORDER = ("learning_rates", "rankings", "selection", "claims", "project", "summary")
-APPENDICES = ("reproducibility",)   # generated parts that go after the study's own, as lettered appendices
+check_builders()
 
-
-@dataclass
-class Piece:
-    """Something dcnn writes in a part: a table, paragraphs, subsections (pieces.py fills ``data``)."""
-
-    kind: str
-    number: str = ""
-    heading: str = ""
-    level: int = 3
-    anchor: str = ""
-    data: Any = None
-
-
-@dataclass
-class Part:
-    number: str                 # "4", "A" (an appendix), "" (unnumbered)
-    heading: str
-    anchor: str
-    text: list[str] = field(default_factory=list)   # the study's own paragraphs
-    pieces: list = field(default_factory=list)      # what dcnn writes before the numbered items
-    items: list = field(default_factory=list)       # Blocks and numbered Pieces, in section order
-    overlay: Optional[Fig] = None
-
-    @property
-    def appendix(self) -> bool:
-        return bool(self.number) and not self.number[0].isdigit()
+GENERATED_HEADINGS = {name: p.heading for name, p in REPORT_PARTS.items()}   # (the study may name its own)
 
 
 def _paragraphs(text: Optional[str]) -> list[str]:
@@ -61,10 +32,7 @@ class Outline:
     def __init__(self, study: Study, results: dict, fig_cache: Optional[Path]):
         self.study, self.r = study, results
         self.rankings = rankings(study, results)
-        needed = {"introduction": True, "learning_rates": bool(results["learning_rates"]["n"]),
-                  "rankings": bool(self.rankings), "selection": bool(results.get("selection")),
-                  "claims": bool(results["claims"]), "project": True,
-                  "summary": bool(results["runs"]), "reproducibility": True}
+        needed = {name: b.needed(self) for name, b in BUILDERS.items()}
         self.place = self.placements(needed)
         project = self.place.get("project")
         self.builder = Builder(study, results, fig_cache, f"§{project}.2")
@@ -83,16 +51,16 @@ class Outline:
                 place.setdefault(kind, number)
         ints = [int(n) for n in self.own_numbers() if n.isdigit()] + [0]
         nxt = max(ints) + 1
-        for kind in AUTO_ORDER:
+        for kind in unplaced("body"):
             if needed[kind] and kind not in place:
                 place[kind], nxt = str(nxt), nxt + 1
         letters = [n for n in self.own_numbers() + list(place.values()) if n and not n[0].isdigit()]
         letter = chr(max((ord(n[0]) for n in letters), default=ord("A") - 1) + 1)
-        for kind in APPENDICES:
+        for kind in unplaced("appendix"):
             if needed[kind] and kind not in place:
                 place[kind], letter = letter, chr(ord(letter) + 1)
-        if "introduction" not in place:
-            place["introduction"] = ""
+        for kind in unplaced("opening"):
+            place.setdefault(kind, "")
         return {k: v for k, v in place.items() if needed.get(k, False)}
 
     def part(self, number: str) -> Part:
@@ -100,9 +68,9 @@ class Outline:
         kinds = [k for k, n in self.place.items() if n == number]
         heading = sec.heading if sec else (GENERATED_HEADINGS[kinds[0]] if kinds else f"Section {number}")
         part = Part(number, heading, f"s{number}" if number else "intro", _paragraphs(sec.text if sec else None))
-        for kind in ("introduction", "learning_rates", "claims", "project", "summary", "reproducibility"):
-            if kind in kinds:
-                part.pieces.append(Piece(kind, anchor=kind, data=PIECES[kind](self, number)))
+        for kind in kinds:
+            if not BUILDERS[kind].items:
+                part.pieces.append(Piece(kind, anchor=kind, data=BUILDERS[kind].build(self, number)))
         return part
 
     def items(self, part: Part) -> None:
@@ -119,12 +87,8 @@ class Outline:
                 items.append(Block(number, self.study.file.section(number).heading, level, f"s{number}", kind="heading"))
                 taken.add(number)
         free = (f"{p}.{k}" for k in range(1, 1000) if f"{p}.{k}" not in taken)
-        if self.place.get("rankings") == p:
-            for ranking in self.rankings:
-                number = next(free)
-                items.append(Piece("ranking", number, ranking["heading"], 3, f"s{number}", ranking))
-        if self.place.get("selection") == p:
-            items.append(b.selection_block(next(free)))
+        for kind in [k for k, n in self.place.items() if n == p and BUILDERS[k].items]:
+            items += BUILDERS[kind].build(self, p, free)
         part.items = sorted(items, key=lambda i: section_key(i.number))
         part.overlay = b.overlay(p, [self.r["groups"][gi] for gi in groups])
 

@@ -3,10 +3,11 @@ learning-rate comparison, the rankings, the claims, the project information and 
 Every piece is true of any study; the study's own words come from its file."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from .. import analysis
 from ..study.resolve import Study
+from .parts import Piece, builds
 
 # Each piece is a function of the report's outline (outline.Outline: its study, results and the
 # numbers it gave the parts) and of the number of the part it goes in.
@@ -55,6 +56,7 @@ def rankings(study: Study, r: dict) -> list[dict]:
     return out
 
 
+@builds("introduction")
 def introduction(o: Outline, number: str) -> dict:
     """The task and the method, in the words every study shares."""
     r = o.r
@@ -82,6 +84,7 @@ def introduction(o: Outline, number: str) -> dict:
     return {"sentences": [data, method]}
 
 
+@builds("learning_rates", needed=lambda o: bool(o.r["learning_rates"]["n"]))
 def learning_rates(o: Outline, number: str) -> dict:
     r = o.r
     rows = []
@@ -104,12 +107,14 @@ def learning_rates(o: Outline, number: str) -> dict:
     return {"rows": rows, "sentences": [summary + high]}
 
 
+@builds("claims", needed=lambda o: bool(o.r["claims"]))
 def claims(o: Outline, number: str) -> dict:
     paper = o.r["study"]["paper"]
     whose = f"The statements of {paper}" if paper else "The study's claims"
     return {"whose": whose, "sequential": o.r["study"]["plan"]["looks"] > 1, "methods": o.place.get("project")}
 
 
+@builds("project")
 def project(o: Outline, number: str) -> dict:
     r, study = o.r, o.study
     envs = [run.get("env") or {} for run in r["runs"] if run.get("env")]
@@ -134,6 +139,7 @@ def reproduce(study: Study, r: dict) -> list[str]:
     return lines + [cli]
 
 
+@builds("summary", needed=lambda o: bool(o.r["runs"]))
 def summary(o: Outline, number: str) -> dict:
     return {}
 
@@ -142,6 +148,7 @@ APPENDIX_HEADINGS = ("Machines and software", "Compute", "What the error bars ca
                      "Size of every variant", "Reproducibility checklist")
 
 
+@builds("reproducibility")
 def reproducibility(o: Outline, number: str) -> dict:
     """The reproducibility appendix: what it says comes from results.json's ``provenance``; here, the
     checklist items of the NeurIPS paper checklist on experiments, each with where the report answers it."""
@@ -164,6 +171,17 @@ def reproducibility(o: Outline, number: str) -> dict:
             "error_bars": analysis.methods_sentences(o.r)[0]}
 
 
-PIECES: dict[str, Callable[[Outline, str], Any]] = {
-    "introduction": introduction, "learning_rates": learning_rates, "claims": claims, "project": project,
-    "summary": summary, "reproducibility": reproducibility}
+@builds("rankings", needed=lambda o: bool(o.rankings), items=True)
+def ranked(o: Outline, number: str, free) -> list[Piece]:
+    """One numbered subsection per ranking of the variants that differ in one setting."""
+    out = []
+    for ranking in o.rankings:
+        n = next(free)
+        out.append(Piece("ranking", n, ranking["heading"], 3, f"s{n}", ranking))
+    return out
+
+
+@builds("selection", needed=lambda o: bool(o.r.get("selection")), items=True)
+def selection(o: Outline, number: str, free) -> list:
+    """Validation against test: what choosing the best epoch on validation flatters."""
+    return [o.builder.selection_block(next(free))]

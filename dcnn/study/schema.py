@@ -15,6 +15,7 @@ from typing_extensions import Annotated
 
 from ..errors import InputError
 from ..registry.data import get_data_source
+from ..registry.parts import REPORT_PARTS
 from .settings import NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides
 from ..analysis.kinds import CLAIM_KINDS, MARGIN_KEYS, PARAM_TYPES
 from ..analysis.vocabulary import METRICS
@@ -224,7 +225,6 @@ class Analysis(Strict):
     max_seeds: Optional[Annotated[int, Field(ge=2, le=1000)]] = None
 
 
-REPORT_PARTS = ("introduction", "learning_rates", "rankings", "selection", "sweeps", "claims", "project", "summary", "reproducibility")
 
 
 class Section(Strict):
@@ -232,7 +232,7 @@ class Section(Strict):
 
     heading: str
     text: Optional[str] = None            # paragraphs (separated by blank lines) before what dcnn adds
-    shows: list[Literal[REPORT_PARTS]] = []  # type: ignore[valid-type]
+    shows: list[Literal[tuple(REPORT_PARTS)]] = []  # type: ignore[valid-type]  (registry/parts.py)
 
 
 def _heading_only(v: Any) -> Any:
