@@ -1,20 +1,17 @@
 """Runs → jobs: what each one trains, its cache key, its rough cost, and which are missing.
 
 A job's cache key is a hash over everything that determines its numbers: the resolved training
-configuration, the data's fingerprint, the backbone it starts from and the version of the code that
-turns a configuration into numbers. The report side imports this module to find results; it never
+configuration (its settings at their neutral value left out: settings.RunConfig.key_fields), the
+data's fingerprint, the backbone it starts from and the version of the numerics (train.NUMERICS). The report side imports this module to find results; it never
 imports the training code.
 """
 from __future__ import annotations
 
-import ast
 import enum
-import functools
 import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 from ..study.resolve import RunSpec, Study
@@ -22,6 +19,7 @@ from ..data.cache import StudyData
 from ..data.presets import IMAGENET_MEAN, IMAGENET_STD
 from ..registry.models import get_model
 from ..study.settings import RunConfig
+from ..train import NUMERICS
 from ..store.build import Store
 
 
@@ -71,33 +69,9 @@ class Job:
 
 # ---- cache keys -------------------------------------------------------------------------------
 
-# The code that turns a configuration into numbers: any change to it means retraining.
-CODE_FILES = ("data/images.py", "registry/freezing.py", "train/models.py", "registry/models.py", "study/settings.py",
-              "train/steps.py", "train/fit.py")
-
-
-def _code_fingerprint(source: str) -> str:
-    """The syntax tree without docstrings: editing a comment or a docstring retrains nothing."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree, annotate_fields=False, include_attributes=False)
-
-
-@functools.lru_cache(maxsize=None)
 def code_version() -> str:
-    """A hash of CODE_FILES' syntax trees."""
-    h = hashlib.sha256()
-    here = Path(__file__).parent.parent
-    for name in CODE_FILES:
-        p = here / name
-        if p.exists():
-            h.update(name.encode())
-            h.update(_code_fingerprint(p.read_text()).encode())
-    return h.hexdigest()[:16]
+    """The version of the numerics (train.NUMERICS): part of every cache key."""
+    return NUMERICS
 
 
 def canonical_json(obj: Any) -> str:

@@ -3,11 +3,14 @@ uses for it (``Training``), and the frozen ``RunConfig`` built from them — wha
 what a run's cache key hashes. A study's ``defaults`` and each variant may set any of them
 (``Overrides``: the same fields, each optional). No torch here.
 
-Adding a setting is one line in ``Training`` and its use where it acts (train.py for the optimizer's);
-the study file, the resolved runs, the cache key, ``dcnn list --why`` and the report's words follow.
+Adding a setting is one line in ``Training``, with its ``neutral`` value — the value at which it does
+nothing — and its use where it acts; the study file, the resolved runs, the cache key, ``dcnn list
+--why`` and the report's words follow. A setting at its neutral value is left out of the cache key,
+so adding one keeps every existing key (and every cached run).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -27,23 +30,31 @@ def _number(v: Any) -> Any:
 Float = Annotated[float, BeforeValidator(_number)]
 
 
+def setting(default: Any, words: str, *, neutral: Any = ..., **bounds: Any) -> Any:
+    """A setting's field: its default, its words in the report, its bounds, and its neutral value (the
+    value at which it does nothing: a run with it there has the cache key it had before the setting
+    existed)."""
+    extra = {} if neutral is ... else {"neutral": neutral}
+    return Field(default, description=words, json_schema_extra=extra or None, **bounds)
+
+
 class Training(BaseModel):
     """What a variant may set; a study's ``defaults`` and a variant's ``extends`` fill what it does not."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    model: Optional[str] = Field(None, description="model")   # a registered model (registry/models.py)
-    pretrained: bool = Field(False, description="pretrained weights")
-    normalise: Literal["none", "train", "backbone"] = Field("none", description="normalisation")
-    augment: bool = Field(False, description="augmentation")
-    dropout: Float = Field(0.0, ge=0.0, le=0.99, description="dropout")
-    freeze: list[str] = Field([], description="frozen modules")
-    batch_size: int = Field(1, ge=1, description="batch size")
-    epochs: int = Field(20, ge=1, description="epochs")
-    optimizer: Literal["sgd", "adam"] = Field("sgd", description="optimizer")
-    momentum: Float = Field(0.0, ge=0.0, le=0.999, description="momentum")   # SGD only: the paper names only a rate
-    weight_decay: Float = Field(0.0, ge=0.0, lt=1.0, description="weight decay")   # L2 penalty, SGD and Adam alike
-    seeds: int = Field(1, ge=1, description="seeds")          # runs per variant and learning rate (not in RunConfig)
+    model: Optional[str] = setting(None, "model")   # a registered model (registry/models.py)
+    pretrained: bool = setting(False, "pretrained weights", neutral=False)
+    normalise: Literal["none", "train", "backbone"] = setting("none", "normalisation", neutral="none")
+    augment: bool = setting(False, "augmentation", neutral=False)
+    dropout: Float = setting(0.0, "dropout", neutral=0.0, ge=0.0, le=0.99)
+    freeze: list[str] = setting([], "frozen modules", neutral=[])
+    batch_size: int = setting(1, "batch size", ge=1)
+    epochs: int = setting(20, "epochs", ge=1)
+    optimizer: Literal["sgd", "adam"] = setting("sgd", "optimizer")
+    momentum: Float = setting(0.0, "momentum", neutral=0.0, ge=0.0, le=0.999)   # SGD only: the paper names only a rate
+    weight_decay: Float = setting(0.0, "weight decay", neutral=0.0, ge=0.0, lt=1.0)   # L2 penalty, SGD and Adam alike
+    seeds: int = setting(1, "seeds", ge=1)          # runs per variant and learning rate (not in RunConfig)
 
 
 SETTING_FIELDS = tuple(Training.model_fields)
@@ -72,7 +83,7 @@ class RunConfig(Training):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
     model: str
-    freeze: tuple[str, ...] = ()
+    freeze: tuple[str, ...] = setting((), "frozen modules", neutral=())
     lr: float
     seed: int
     num_classes: int = 0                      # from the data
@@ -84,5 +95,28 @@ class RunConfig(Training):
     channels_last: bool = False
 
     def key_fields(self) -> dict[str, Any]:
-        """What the cache key hashes (``seeds`` counts runs; it does not shape one)."""
-        return self.model_dump(exclude={"seeds"})
+        """What the cache key hashes: every field that shapes the run (``seeds`` counts runs; it does not
+        shape one), less the settings at their neutral value — except those the first cache keys hashed
+        at any value (KEYED_ALWAYS), so that keys made before neutral values existed stay valid."""
+        neutral = neutral_values(type(self))
+        return {k: v for k, v in self.model_dump(exclude={"seeds"}).items()
+                if k in KEYED_ALWAYS or k not in neutral or v != neutral[k]}
+
+
+def _neutral(field) -> Any:
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    return extra.get("neutral", ...)
+
+
+@functools.lru_cache(maxsize=None)
+def neutral_values(cls: type) -> dict[str, Any]:
+    """{setting: its neutral value}, for the settings of ``cls`` that declare one."""
+    return {n: v for n, f in cls.model_fields.items() if (v := _neutral(f)) is not ...}
+
+
+NEUTRAL = neutral_values(RunConfig)
+# The fields every cache key has hashed since the first release (at any value, neutral or not).
+KEYED_ALWAYS = frozenset({
+    "model", "pretrained", "normalise", "augment", "dropout", "freeze", "batch_size", "epochs", "optimizer",
+    "momentum", "weight_decay", "lr", "seed", "num_classes", "mean", "std", "width_divisor", "augment_preset",
+    "bf16", "channels_last"})
