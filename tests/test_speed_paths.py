@@ -7,7 +7,8 @@ import torch
 
 from conftest import minimal_study, write_study
 from dcnn.study.resolve import load_study
-from dcnn.data.images import Preprocess, epoch_batches, load_digits_tasks
+from dcnn.data.images import load_digits_tasks
+from dcnn.data.transforms import Preprocess, epoch_batches
 from dcnn.registry.data import load_study_data
 from dcnn.run.plan import plan
 from dcnn.run.progress import Reporter

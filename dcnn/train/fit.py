@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from ..store import faults
-from ..data.images import Preprocess, Split, epoch_batches
+from ..data.images import Split
+from ..data.transforms import Preprocess, epoch_batches
 from .models import build_model, freeze, freeze_specs, head_path, param_counts, replace_head
 from ..data.presets import AUGMENT_PRESETS
 from ..registry.models import get_model
