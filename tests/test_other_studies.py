@@ -126,3 +126,12 @@ def test_an_installed_dcnn_finds_its_templates(tmp_path):
     dcnn("report", "--no-pdf", "--profile", "digits10", env=env, cwd=elsewhere, check=True, fresh=True)
     html = (elsewhere / "build" / "report.html").read_text()
     assert "Small models for small data" in html and "No seed of this configuration has been trained yet" in html
+
+
+def test_the_second_studys_results_validate_against_the_shipped_schema(second):
+    from test_results_schema import comparisons, validate
+
+    _, build, _ = second
+    results = load_results(build)
+    validate(results)
+    assert len({frozenset(c) for _, c in comparisons(results)}) == 1

@@ -307,7 +307,7 @@ def test_the_results_json_entries_have_the_documented_keys():
     c = A.compare(r, "a@0.1", "b@0.1")
     assert set(c) == {"a", "b", "metric", "a_values", "b_values", "difference", "difference_se", "p_value", "alpha",
                       "verdict", "ci_low", "ci_high", "hedges_g", "mde", "power", "confidence", "needed_seeds",
-                      "needed_practical", "a_degenerate", "b_degenerate"}
+                      "needed_practical", "a_degenerate", "b_degenerate", "test"}
     assert (c["a"], c["b"], c["metric"], c["alpha"], c["a_values"]) == ("a@0.1", "b@0.1", "best_val_loss", 0.05,
                                                                         [0.25, 0.65, 0.45])
     judged = {"kind", "candidate", "p_value", "reason", "check", "verdict", "p_adjusted", "correction", "family", "look",

@@ -117,7 +117,7 @@ def uncertainty_words(results: dict, ref: str, similar: bool = False) -> Sentenc
     "similar" claim (``similar``): the smallest margin its seeds could show similarity within, and the
     seeds that would settle the observed difference against its margin (its interval is said apart)."""
     c = get(results, ref)
-    if "ci_low" not in c:
+    if c.get("ci_low") is None:
         return []
     s: Sentence = [] if similar else [f"{100 * CONFIDENCE:g} % CI ", num(results, f"{ref}/ci_low"), " to ",
                                       num(results, f"{ref}/ci_high")]
@@ -126,7 +126,7 @@ def uncertainty_words(results: dict, ref: str, similar: bool = False) -> Sentenc
     if c.get("mde") is not None:
         s += ["; these seeds could show similarity within ±" if similar else "; these seeds would detect a difference of ",
               num(results, f"{ref}/mde"), " with power ", num(results, f"{ref}/power", "g")]
-    if "needed_seeds" in c:
+    if c.get("needed_practical") is not None:
         verb = "settle" if similar else "detect"
         s += ([", and the observed one with ", num(results, f"{ref}/needed_seeds", "int"), " seeds per group"]
               if c["needed_practical"] else

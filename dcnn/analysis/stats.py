@@ -20,6 +20,11 @@ def aggregate(values: Iterable[Optional[float]]) -> dict[str, Any]:
     return {"mean": mean, "std": std, "min": min(present), "max": max(present), "n": n, "values": vals}
 
 
+# What every comparison states about its uncertainty, wherever it appears (None where the seeds cannot
+# tell: fewer than two a side, or no spread): uncertainty.two_groups fills them.
+UNCERTAINTY_KEYS = ("ci_low", "ci_high", "confidence", "hedges_g", "mde", "power", "needed_seeds", "needed_practical")
+
+
 def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha: float = 0.05,
             uncertainty: bool = True) -> dict:
     """Compare group ``a`` with group ``b`` on ``metric`` across seeds.
@@ -29,14 +34,18 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
     a_diverged | b_diverged | both_diverged (no value to compare on one side), both_collapsed (every
     seed of both sides ended with outputs that do not depend on the input: the difference cannot
     speak to the setting), not_run. With two or more values on each side it also states its
-    uncertainty (uncertainty.two_groups: interval, Hedges' g, detectable difference, needed seeds).
+    uncertainty (uncertainty.two_groups: interval, Hedges' g, detectable difference, needed seeds);
+    every comparison has every key, None where it does not apply. a_degenerate / b_degenerate: the seeds
+    that diverged after some epochs (a cut-short curve) or collapsed, said beside the verdict.
     """
     ga, gb = group_by_name(results, a), group_by_name(results, b)
     av = [v for v in ga["metrics"][metric]["values"] if v is not None]
     bv = [v for v in gb["metrics"][metric]["values"] if v is not None]
     out: dict[str, Any] = {"a": a, "b": b, "metric": metric, "a_values": ga["metrics"][metric]["values"],
                            "b_values": gb["metrics"][metric]["values"], "difference": None,
-                           "difference_se": None, "p_value": None, "alpha": alpha}
+                           "difference_se": None, "p_value": None, "alpha": alpha, "test": None,
+                           "a_degenerate": ga["n_degenerate"], "b_degenerate": gb["n_degenerate"],
+                           **dict.fromkeys(UNCERTAINTY_KEYS)}
     if ga["n_done"] == 0 or gb["n_done"] == 0:
         out["verdict"] = "not_run"
         return out
@@ -44,7 +53,7 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
         out["verdict"] = "both_diverged" if not av and not bv else ("a_diverged" if not av else "b_diverged")
         return out
     p, diff, se = welch(av, bv)
-    out.update(difference=diff, difference_se=se, p_value=p)
+    out.update(difference=diff, difference_se=se, p_value=p, test="welch" if p is not None else None)
     if ga["n_collapsed"] == len(av) and gb["n_collapsed"] == len(bv):
         out["verdict"] = "both_collapsed"
     elif len(av) < 2 or len(bv) < 2:
@@ -58,8 +67,6 @@ def compare(results: dict, a: str, b: str, metric: str = "best_val_loss", alpha:
         out["verdict"] = "lower" if diff < 0 else "higher"
     else:
         out["verdict"] = "within_noise"
-    # Seeds that diverged after some epochs (a cut-short curve) or collapsed: said beside the verdict.
-    out.update(a_degenerate=ga["n_degenerate"], b_degenerate=gb["n_degenerate"])
     if uncertainty:
         out.update(two_groups(av, bv, alpha, decided=out["verdict"] in ("lower", "higher")))
     return out

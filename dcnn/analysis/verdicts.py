@@ -57,9 +57,13 @@ def _uncertainty(results: dict, entry: dict, alpha: float) -> None:
     if CLAIM_KINDS[entry["kind"]].margin is not None:
         entry["margin"].update(one_group(_margins(results, entry), alpha, decided))
         return
-    c = entry.get("deciding") or {}
-    if c and "a_values" in c:
-        c.update(two_groups(_values(c, "a"), _values(c, "b"), alpha, decided, margin=_similar_margin(entry)))
+    deciding = entry.get("deciding") or {}
+    # Every comparison the claim rests on states its interval, effect size and detectable difference;
+    # the one it hangs on against the claim's own margin (similar), and the needed seeds while undecided.
+    for c in [deciding, *[c for c in entry.get("comparisons", []) if c is not deciding]]:
+        if c and "a_values" in c:
+            margin = _similar_margin(entry) if c is deciding else None
+            c.update(two_groups(_values(c, "a"), _values(c, "b"), alpha, decided or c is not deciding, margin=margin))
 
 
 def judge_claims(results: dict, claims: list[dict], how: Judging, *, correction: str = "holm", looks: int = 1,

@@ -86,7 +86,7 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
         log.warning("... and %d more runs not run yet or failed", len(missing) - 20)
     paths = [build / "results.json", build / "report.html"]
     faults.hit("report.write")
-    atomic_write(paths[0], json.dumps(results, indent=1, allow_nan=False).encode())
+    atomic_write(paths[0], json.dumps(results.model_dump(mode="json"), indent=1, allow_nan=False).encode())
     context = build_context(study, results, build / "figures")
     html = render(context)
     atomic_write(paths[1], html.encode())

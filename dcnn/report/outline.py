@@ -16,6 +16,7 @@ from .. import analysis
 from ..study.resolve import Study
 from .blocks import Block, Builder, Fig, part_of, section_key
 from ..registry.parts import REPORT_PARTS, unplaced
+from ..results.types import Results
 from .parts import BUILDERS, Part, Piece, check_builders
 from .pieces import APPENDIX_HEADINGS, rankings
 
@@ -178,8 +179,10 @@ def claim_figures(results: dict, parts: list[Part]) -> list[list[str]]:
             for c in results["claims"]]
 
 
-def build_context(study: Study, results: dict, fig_cache: Optional[Path]) -> dict:
-    """Everything the template shows, computed; the template only presents it."""
+def build_context(study: Study, results: Results | dict, fig_cache: Optional[Path]) -> dict:
+    """Everything the template shows, computed; the template only presents it. ``results`` are the
+    typed results (a results.json's dict is read into them)."""
+    results = results if isinstance(results, Results) else Results.model_validate(results)
     outline = Outline(study, results, fig_cache)
     parts = outline.parts()
     claims = [{"claim": c, "evidence": analysis.claim_evidence(results, ci)} for ci, c in enumerate(results["claims"])]

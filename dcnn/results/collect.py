@@ -15,6 +15,7 @@ from ..registry.data import load_study_data
 from ..study.looks import current_plan, saved_calibration
 from ..run.plan import Job, backbone_index, code_version, model_label, plan
 from .provenance import provenance
+from .types import Results
 from ..store.build import Store
 
 RESULTS_FORMAT = 1
@@ -164,8 +165,9 @@ def _study_entry(study: Study, data: StudyData, data_dir, pretraining: dict, run
             "train_seconds": round(sum({r["key"]: r.get("train_seconds") or 0.0 for r in runs}.values()), 1)}
 
 
-def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_dir=None) -> dict:
-    """Read every run of the study from the cache (never training) and compute all statistics."""
+def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_dir=None) -> Results:
+    """Read every run of the study from the cache (never training) and compute all statistics: the
+    typed results (types.py) that results.json, the report and the LaTeX are written from."""
     store = Store(build)
     data = data or load_study_data(study, store, data_dir)
     pretrains, jobs = plan(study, data, study.runs)
@@ -190,7 +192,7 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     results["variance"] = analysis.variance_entries(results, study.file.analysis.variance)
     results["selection"] = analysis.selection_summary(results, study.file.analysis.alpha)
     results["provenance"] = provenance(study.path, runs, results["groups"], pretraining)
-    return results
+    return Results.model_validate(results)
 
 
 def _settings(settings) -> dict:
