@@ -12,6 +12,33 @@ def test_no_module_function_or_class_over_its_size_and_no_import_circle():
     assert out.returncode == 0, out.stdout
 
 
+def _planted(tmp_path, edits: dict[str, str]):
+    """tools/house_rules.py's breaches in a copy of the package with ``edits`` appended to its modules."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import house_rules
+
+    copy = tmp_path / "dcnn"
+    shutil.copytree(ROOT / "dcnn", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for module, text in edits.items():
+        path = copy / module
+        path.write_text(path.read_text() + "\n" + text + "\n")
+    return house_rules.breaches(copy)
+
+
+def test_house_rules_find_a_circle_planted_behind_a_lazy_import(tmp_path):
+    # claims imports stats; a function of stats importing claims closes a loop only a lazy import hides
+    found = _planted(tmp_path, {"analysis/stats.py": "def _late():\n    from .claims import claim_groups  # noqa\n"})
+    assert any("an import circle" in b and "dcnn.analysis.claims" in b and "dcnn.analysis.stats" in b for b in found), found
+
+
+def test_house_rules_find_an_import_that_points_up_a_layer(tmp_path):
+    found = _planted(tmp_path, {"data/images.py": "def _late():\n    from ..study import settings  # noqa\n"})
+    assert any("dcnn.data.images" in b and "layer 'data' may not import layer 'study' above it" in b for b in found), found
+    assert _planted(tmp_path / "clean", {}) == []
+
+
 def test_the_study_resolves_without_torch():
     code = ("import sys; from dcnn.study.resolve import load_study; load_study('study.yaml'); "
             "print('torch' in sys.modules)")

@@ -151,8 +151,7 @@ def layer_graph(graph: Optional[dict[str, dict[str, int]]] = None) -> str:
 
 def breaches(package: Path = PACKAGE) -> list[str]:
     graph = imports(package)
-    return sizes(package) + [" → ".join(c) + ": an import circle" for c in cycles(graph)] + \
-        (upward(graph) if package == PACKAGE else [])
+    return sizes(package) + [" → ".join(c) + ": an import circle" for c in cycles(graph)] + upward(graph)
 
 
 def main(argv: list[str]) -> int:
