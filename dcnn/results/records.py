@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-Number = Union[int, float]
+# (StrictInt, not int: typing caches Union[int, float] as any equal Union made before, Union[float, int]
+# perhaps, which would reorder the schema's anyOf with the modules imported first)
+Number = Union[StrictInt, float]
 
 
 class Record(BaseModel):
@@ -109,7 +111,7 @@ class Run(Record):
 
     variant: str
     section: str
-    figure: Optional[Union[int, str]] = None
+    figure: Optional[Union[StrictInt, str]] = None
     lr: float
     batch_size: int
     seed: int
@@ -191,7 +193,7 @@ class Group(Record):
     title: str
     heading: Optional[str] = None
     section: str
-    figures: list[Union[int, str]]
+    figures: list[Union[StrictInt, str]]
     runs: list[int] = Field(description="indices into runs")
     compare_to: Optional[str] = None
     also_compare_to: list[str] = []
