@@ -14,3 +14,8 @@ class InputError(Exception):
 class ArgumentError(InputError, ValueError):
     """A command-line or API argument out of range or unusable here (--device cuda without CUDA, -j 0,
     dcnn.judge given one value): a ValueError too, as Python's own argument errors are."""
+
+
+class ModelError(InputError):
+    """A model, its module paths or its weights: a problem the user can fix (a file to put somewhere, a
+    name to correct, an optional extra to install)."""

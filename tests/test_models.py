@@ -10,6 +10,7 @@ from torch import nn
 from conftest import STUDY, make_imagefolder
 from dcnn.registry import freezing
 from dcnn.registry import models as registry_models
+from dcnn.registry import trees
 from dcnn.train import models
 from dcnn.cli import main
 from dcnn.registry.architectures import vgg16_first_convs
@@ -46,7 +47,7 @@ def test_every_registered_models_layout_and_head_match_the_model_it_builds(name)
     children = {n: (len(c) if isinstance(c, nn.Sequential) else None) for n, c in m.named_children()}
     assert children == spec.layout
     assert m.get_submodule(spec.head) is list(m.modules())[-1]           # the output layer is the last
-    assert registry_models.own_tree(spec).head == registry_models.meta_tree(spec).head   # the registered tree is the real one
+    assert trees.own_tree(spec).head == trees.meta_tree(spec).head   # the registered tree is the real one
     with torch.device("meta"):
         assert models.build_model(name, 7).get_submodule(spec.head).out_features == 7
 

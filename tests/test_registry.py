@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_an_unknown_model_names_the_allowed_ones_and_the_closest():
-    with pytest.raises(ValueError, match=r"unknown model 'vgg61' \(allowed: scratch_cnn, vgg16, mlp or a torchvision "
+    with pytest.raises(ValueError, match=r"unknown model 'vgg61' \(allowed: scratch_cnn, vgg16, mlp, a torchvision "
                                          r"classification model such as .*did you mean 'vgg1[69]'\?"):
         get_model("vgg61")
     tv = get_model("resnet18")

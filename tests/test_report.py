@@ -125,7 +125,8 @@ def test_results_json_follows_the_spec(report):
         assert r["metrics"] == A.compute_metrics(r["history"], r["num_classes"], 0.01)
         for h in r["history"]:
             assert set(h) == {"epoch", "train_loss", "val_loss", "val_acc", "seconds", "val_top_share",
-                              "val_logit_range", "test_loss", "test_acc"}
+                              "val_logit_range", "test_loss", "test_acc", "lr", "trainable_params", "train_clean_loss"}
+            assert h["lr"] == r["lr"] and h["trainable_params"] is None and h["train_clean_loss"] is None
 
 
 def test_p_values_recompute_from_the_per_seed_values(report):

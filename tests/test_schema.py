@@ -65,8 +65,8 @@ BAD = [
     ("missing required key", lambda d: d["variants"]["scratch"].pop("title"),
      "variants.scratch.title: missing required key"),
     ("unknown model", lambda d: d["variants"]["scratch"].update(model="resnet5O"),
-     "variants.scratch.model: unknown model 'resnet5O' (allowed: scratch_cnn, vgg16, mlp or a torchvision "
-     "classification model such as resnet18, mobilenet_v3_small, efficientnet_b0); did you mean 'resnet50'?"),
+     "variants.scratch.model: unknown model 'resnet5O' (allowed: scratch_cnn, vgg16, mlp, a torchvision "
+     "classification model such as resnet18, timm/<name> or your own \"package.module:Class\"); did you mean 'resnet50'?"),
     ("a freeze path the model does not have", lambda d: d["variants"]["vgg16-freeze-all"].update(freeze=["layer4"]),
      "variants.vgg16-freeze-all.freeze: bad freeze spec 'layer4': vgg16 has no module 'layer4' "
      "(its top-level modules: features, avgpool, classifier)"),

@@ -297,7 +297,8 @@ def test_the_results_json_entries_have_the_documented_keys():
     assert set(m) == {"best_val_loss", "best_epoch", "final_train_loss", "final_val_loss", "overfit_gap",
                       "gap_at_best", "plateau_epoch", "chance_loss", "learned", "val_acc_at_best", "final_rise",
                       "upturn_epoch", "overfits", "collapse_epoch", "collapsed", "final_logit_range", "final_top_share",
-                      "last_epoch", "last_gain", "test_loss_at_best", "test_acc_at_best", "selection_gap"}
+                      "last_epoch", "last_gain", "test_loss_at_best", "test_acc_at_best", "selection_gap",
+                      "gap_train_loss"}
     assert set(A.compute_metrics([], 5)) == set(m)
     r = results({"a@0.1": seeds(0.25, 0.65, 0.45), "b@0.1": seeds(0.60, 0.62, 0.59)})
     g = r["groups"][0]

@@ -90,9 +90,13 @@ def compute_metrics(history: Sequence[dict], num_classes: int, tol: float = 0.01
                 "learned": False, "val_acc_at_best": None, "final_rise": None, "upturn_epoch": None,
                 "overfits": False, "collapse_epoch": None, "collapsed": False,
                 "final_logit_range": None, "final_top_share": None, "last_epoch": None, "last_gain": None,
-                "test_loss_at_best": None, "test_acc_at_best": None, "selection_gap": None}
+                "test_loss_at_best": None, "test_acc_at_best": None, "selection_gap": None,
+                "gap_train_loss": "train_loss"}
     v = [h["val_loss"] for h in history]
-    t = [h["train_loss"] for h in history]
+    # The gaps compare like with like: where the objective was not plain cross-entropy on the clean
+    # images (label smoothing, mixup, CutMix), the training images' plain loss measured after the epoch.
+    gap_key = "train_clean_loss" if all(h.get("train_clean_loss") is not None for h in history) else "train_loss"
+    t = [h[gap_key] for h in history]
     best = min(v)
     b = v.index(best)                       # first epoch reaching the minimum (0-based)
     rise = v[-1] - best
@@ -101,7 +105,7 @@ def compute_metrics(history: Sequence[dict], num_classes: int, tol: float = 0.01
     return {
         "best_val_loss": best,
         "best_epoch": b + 1,
-        "final_train_loss": t[-1],
+        "final_train_loss": history[-1]["train_loss"],
         "final_val_loss": v[-1],
         "overfit_gap": gap,
         "gap_at_best": v[b] - t[b],
@@ -122,4 +126,5 @@ def compute_metrics(history: Sequence[dict], num_classes: int, tol: float = 0.01
         "test_loss_at_best": history[b].get("test_loss"),
         "test_acc_at_best": history[b].get("test_acc"),
         "selection_gap": history[b]["test_loss"] - best if history[b].get("test_loss") is not None else None,
+        "gap_train_loss": gap_key,          # which training loss the gaps subtract
     }

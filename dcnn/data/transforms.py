@@ -4,6 +4,7 @@ per chunk of images, never a re-read of a file."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -28,15 +29,60 @@ def augment_batch(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+@contextmanager
+def _seeded(gen: torch.Generator):
+    """torch's global generator, forked and seeded from the epoch's ``gen`` (torchvision's random
+    transforms draw from the global one): their draws repeat with the epoch, apart from dropout's."""
+    seed = int(torch.randint(0, 2 ** 62, (1,), generator=gen))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def policy_batch(x: torch.Tensor, name: str, gen: torch.Generator) -> torch.Tensor:
+    """torchvision.transforms.v2's RandAugment, TrivialAugment or AutoAugment on each uint8 image."""
+    from torchvision.transforms import v2
+
+    policy = {"randaugment": v2.RandAugment, "trivialaugment": v2.TrivialAugmentWide,
+              "autoaugment": v2.AutoAugment}[name]()
+    with _seeded(gen):
+        return torch.stack([policy(img) for img in x])
+
+
+def erase_batch(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """torchvision.transforms.v2.RandomErasing, with chance ``p``, on each (normalised) image."""
+    from torchvision.transforms import v2
+
+    erase = v2.RandomErasing(p=p)
+    with _seeded(gen):
+        return torch.stack([erase(img) for img in x])
+
+
+def resize_batch(x: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 images resized to size × size (bilinear, antialiased when shrinking)."""
+    from torchvision.transforms.v2 import functional as TF
+
+    return TF.resize(x, [size, size], antialias=True)
+
+
 @dataclass(frozen=True)
 class Preprocess:
-    """uint8 → float in [0, 1] → (training only) augmentation → (optional) per-channel normalisation."""
+    """uint8 → (a run's own image size) → (training only) a torchvision policy → float in [0, 1] →
+    (training only) the preset's augmentation → (optional) per-channel normalisation → (training only)
+    random erasing. With none of the optional steps it is exactly the first release's."""
 
     augment: Augment | None = None
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
+    policy: str | None = None          # randaugment | trivialaugment | autoaugment
+    erasing: float = 0.0               # random erasing's chance per image
+    size: int | None = None            # the run's image size, when not the data's
 
     def __call__(self, x: torch.Tensor, *, train: bool, gen: torch.Generator | None = None) -> torch.Tensor:
+        if self.size is not None and x.shape[-1] != self.size:
+            x = resize_batch(x, self.size)
+        if train and self.policy is not None:
+            x = policy_batch(x, self.policy, gen)
         x = x.float().div_(255.0)
         if train and self.augment is not None:
             x = augment_batch(x, self.augment, gen)
@@ -44,6 +90,8 @@ class Preprocess:
             mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
             std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
             x = (x - mean) / std
+        if train and self.erasing:
+            x = erase_batch(x, self.erasing, gen)
         return x
 
 

@@ -6,6 +6,7 @@ Importing this module loads no torch: each builder imports it when it builds.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Optional
 
 # torchvision's configuration "D" (VGG16): conv output widths, "M" = 2x2 max-pool.
@@ -109,8 +110,24 @@ def mlp(num_classes: int, *, dropout: float = 0.0, **_: Any):
     return MLP()
 
 
-def torchvision_model(name: str, num_classes: int, **_: Any):
-    """Any torchvision classification model, from random initialisation (its weights: train/models.py)."""
+def torchvision_model(name: str, num_classes: int, *, drop_path: Optional[float] = None, **_: Any):
+    """Any torchvision classification model, from random initialisation (its weights: weights.py), with
+    its stochastic depth at ``drop_path`` (None: the model's own default)."""
     import torchvision
 
-    return torchvision.models.get_model(name, weights=None, num_classes=num_classes)
+    extra = {"stochastic_depth_prob": drop_path} if drop_path is not None else {}
+    return torchvision.models.get_model(name, weights=None, num_classes=num_classes, **extra)
+
+
+@functools.lru_cache(maxsize=None)
+def torchvision_takes(name: str, argument: str) -> bool:
+    """True when torchvision's ``name`` takes ``argument`` (tried on the meta device: no memory)."""
+    import torch
+    import torchvision
+
+    try:
+        with torch.device("meta"):
+            torchvision.models.get_model(name, weights=None, num_classes=2, **{argument: 0.1})
+    except TypeError:
+        return False
+    return True

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .models import ModelSpec, ModuleTree, module_tree
+from .models import ModelSpec
+from .trees import ModuleTree, module_tree
 
 _FREEZE_RE = re.compile(r"^(?P<path>[A-Za-z_]\w*(?:\.\w+)*)(?:\[(?P<start>\d*):(?P<stop>\d*)\])?$")
 
@@ -52,10 +53,10 @@ def _parse(text: str, tree: ModuleTree) -> FreezeSpec:
     return FreezeSpec(m.group("path"), int(start) if start else 0, int(stop) if stop else -1)
 
 
-def check_freeze(text: str, spec: ModelSpec) -> FreezeSpec:
+def check_freeze(text: str, spec: ModelSpec, tree: Optional[ModuleTree] = None) -> FreezeSpec:
     """Parse a freeze spec and check it against the model's modules; ValueError with one line naming
     what is allowed. The new output layer always trains, so a spec that covers it is an error."""
-    tree = module_tree(spec)
+    tree = tree or module_tree(spec)
     fs = _parse(text, tree)
     try:
         n = tree.size(fs.path)
@@ -76,4 +77,19 @@ def check_freeze(text: str, spec: ModelSpec) -> FreezeSpec:
             shown, hint = f"{parent}[{index}]", f" (freeze at most {parent}[0:{index}])"
         raise ValueError(f"bad freeze spec '{text}': it covers {shown}, the new output layer, which always "
                          f"trains{hint}")
+    return fs
+
+
+def named(fs: FreezeSpec) -> list[str]:
+    """The module paths a spec names: each child of a slice, or the one module."""
+    return [f"{fs.path}.{i}" for i in range(fs.start, fs.stop)] if fs.sliced else [fs.path]
+
+
+def unfrozen_by(text: str, spec: ModelSpec, frozen: list[FreezeSpec], tree: Optional[ModuleTree] = None) -> FreezeSpec:
+    """A gradual unfreezing's module spec, checked: a module of the model that ``frozen`` freezes; else
+    a ValueError naming what is frozen."""
+    fs = check_freeze(text, spec, tree)
+    if not all(any(f.covers(p) for f in frozen) for p in named(fs)):
+        shown = ", ".join(str(f) for f in frozen) or "nothing"
+        raise ValueError(f"'{text}' is not frozen, so it cannot be unfrozen (freeze: {shown})")
     return fs

@@ -17,11 +17,11 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from ..errors import InputError
+from ..errors import ModelError
 from . import architectures
+from .weights import TORCHVISION, LibraryWeights
 
-class ModelError(InputError):
-    """A model or weights problem the user can fix; one line."""
+__all__ = ["MODELS", "ModelError", "ModelSpec", "get_model", "register_model", "register_family"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ModelSpec:
     """Everything dcnn asks of a model."""
 
     name: str
-    build: Callable[..., Any]                 # (num_classes, *, width_divisor, dropout) → nn.Module
+    build: Callable[..., Any]                 # (num_classes, *, width_divisor, dropout, drop_path, **model_args) → nn.Module
     noun: Callable[[int], str]                # width_divisor → how the report names it
     label: Callable[[int], str]               # width_divisor → how progress lines name it ("VGG16/8")
     layout: Optional[dict[str, Optional[int]]] = None   # top-level children (length of each sequential one);
@@ -42,6 +42,10 @@ class ModelSpec:
     weights_rule: Callable[[Any], Optional[str]] = lambda profile: None   # why torchvision's weights cannot serve
     first_convs: Optional[Callable[[int], Optional[str]]] = None         # k → the freeze spec of its first k convs
     own: bool = True                          # built by dcnn (its layout known without torch)
+    weights: Optional[LibraryWeights] = None  # the pretrained weights its library ships (torchvision's, timm's)
+    drop_path_arg: Optional[str] = None       # its builder's stochastic-depth argument (None: it has none)
+    source: Optional[str] = None              # a user's module: the SHA-256 of its file, which its runs' keys hold
+    kind: str = "dcnn"                        # dcnn | torchvision | timm | user: where it comes from
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -64,25 +68,48 @@ def list_models() -> list[str]:
     return list(MODELS) + list(torchvision_models())
 
 
-def get_model(name: str) -> ModelSpec:
-    """The registered model, or a torchvision classification model through the adapter; an unknown
-    name is a ValueError listing the allowed ones with the closest match."""
+@dataclass(frozen=True)
+class ModelFamily:
+    """Models reached through one adapter, by the shape of their name (``timm/<name>``,
+    ``package.module:Class``): adapters.py registers them."""
+
+    name: str
+    matches: Callable[[str], bool]
+    spec: Callable[[str, Optional[str]], ModelSpec]   # (name, the folder a user's module imports from) → its entry
+
+
+FAMILIES: list[ModelFamily] = []
+
+
+def register_family(family: ModelFamily) -> ModelFamily:
+    FAMILIES.append(family)
+    return family
+
+
+def get_model(name: str, root: Optional[str] = None) -> ModelSpec:
+    """The registered model, a model of a family (timm's, a user's module, found from ``root`` or the
+    Python path), or a torchvision classification model through the adapter; an unknown name is a
+    ValueError listing the allowed ones with the closest match (a family's problem: a ModelError)."""
     if name in MODELS:
         return MODELS[name]
+    for family in FAMILIES:
+        if family.matches(name):
+            return family.spec(name, root)
     if name in torchvision_models():
         return torchvision_spec(name)
     close = difflib.get_close_matches(name, list_models(), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise ValueError(f"unknown model '{name}' (allowed: {', '.join(MODELS)} or a torchvision classification "
-                     f"model such as resnet18, mobilenet_v3_small, efficientnet_b0){hint}")
+    raise ValueError(f"unknown model '{name}' (allowed: {', '.join(MODELS)}, a torchvision classification "
+                     f"model such as resnet18, timm/<name> or your own \"package.module:Class\"){hint}")
 
 
 # ---- torchvision: every classification model through one adapter -----------------------------------
 
 @functools.lru_cache(maxsize=None)
 def torchvision_spec(name: str) -> ModelSpec:
+    arg = "stochastic_depth_prob" if architectures.torchvision_takes(name, "stochastic_depth_prob") else None
     return ModelSpec(name, functools.partial(architectures.torchvision_model, name), noun=lambda w: f"torchvision's {name}",
-                     label=lambda w: name, own=False)
+                     label=lambda w: name, own=False, weights=TORCHVISION, drop_path_arg=arg, kind="torchvision")
 
 
 # ---- dcnn's own models (their numerics: architectures.py) -----------------------------------------
@@ -106,7 +133,7 @@ register_model(ModelSpec(
     noun=lambda w: "VGG16 in torchvision's layout" + (f" with every channel width divided by {w}" if w > 1 else ""),
     layout={"features": 31, "avgpool": None, "classifier": 7}, head="classifier.6",
     step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True, own_dropout=True,
-    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs))
+    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs, weights=TORCHVISION))
 
 
 register_model(ModelSpec(
@@ -115,69 +142,3 @@ register_model(ModelSpec(
     step_cost=lambda batch_size: 0.1, takes_dropout=True,
     weights_rule=lambda profile: "mlp has no torchvision weights (allowed: false, or a pretrain block in the profile "
                                  "to pretrain it on a source task)"))
-
-
-# ---- a model's module tree: what freeze specs and module paths are checked against ----------------
-
-@dataclass(frozen=True)
-class ModuleTree:
-    """A model's top-level modules, its output layer, and for any path the number of children a slice
-    may address (None: not sliceable; KeyError: no such module)."""
-
-    name: str
-    top: tuple[str, ...]
-    head: str
-    size: Callable[[str], Optional[int]]
-
-
-def own_tree(spec: ModelSpec) -> ModuleTree:
-    """The tree of one of dcnn's own models, from its registered layout (no torch)."""
-    layout = spec.layout
-
-    def size(path: str) -> Optional[int]:
-        top, *rest = path.split(".")
-        n = layout[top]                                    # KeyError: no such module
-        if rest and (n is None or len(rest) > 1 or not rest[0].isdigit() or int(rest[0]) >= n):
-            raise KeyError(path)
-        return None if rest else n
-    return ModuleTree(spec.name, tuple(layout), spec.head, size)
-
-
-def last_layer(model: Any, name: str) -> str:
-    """The path of the output layer of a model without a registered one: the last Linear (or 1x1
-    Conv2d, as in SqueezeNet) that produces the class scores."""
-    from torch import nn
-
-    last = None
-    for path, m in model.named_modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d)) and path:
-            last = path
-    if last is None:
-        raise ModelError(f"{name}: no output layer found (a Linear or Conv2d producing the class scores)")
-    return last
-
-
-def head_path(model: Any, spec: ModelSpec) -> str:
-    return spec.head or last_layer(model, spec.name)
-
-
-def meta_tree(spec: ModelSpec) -> ModuleTree:
-    """A model's module tree, read from the model built on the meta device (no memory, no weights)."""
-    import torch
-    from torch import nn
-
-    with torch.device("meta"):
-        model = spec.build(1000)
-
-    def size(path: str) -> Optional[int]:
-        try:
-            module = model.get_submodule(path)
-        except AttributeError:
-            raise KeyError(path) from None
-        return len(module) if isinstance(module, (nn.Sequential, nn.ModuleList)) else None
-    return ModuleTree(spec.name, tuple(n for n, _ in model.named_children()), head_path(model, spec), size)
-
-
-def module_tree(spec: ModelSpec) -> ModuleTree:
-    """dcnn's own models from their layout; any other built on the meta device (torch)."""
-    return own_tree(spec) if spec.own else meta_tree(spec)

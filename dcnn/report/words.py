@@ -8,6 +8,7 @@ from .. import analysis
 from ..data.presets import AUGMENT_PRESETS
 from ..registry.models import get_model
 from ..study.settings import SETTING_WORDS
+from ..study.words import PHRASES, POLICY_WORDS, recipe_words, setting_words
 
 
 def seeds_text(seeds: list[int]) -> str:
@@ -28,9 +29,9 @@ def with_params(r: dict, g: dict, sentence: list, joint: str) -> list:
 def _origin(st: dict, pretraining: dict, where: str) -> str:
     if not st["pretrained"]:
         return "from random initialisation"
-    if pretraining["kind"] == "torchvision":
+    if pretraining["kind"] in ("torchvision", "timm"):
         b = next((b for b in pretraining["backbones"] if b["arch"] == st["model"]), None)
-        return f"pretrained on ImageNet (torchvision's {b['weights'] if b else ''} weights)"
+        return f"pretrained ({pretraining['kind']}'s {b['weights'] if b else ''} weights)"
     return f"pretrained by this study on {pretraining.get('source_task')} (see {where})"
 
 
@@ -47,7 +48,9 @@ def model_words(st: dict, pretraining: dict, where: str, batchnorm: bool) -> str
     return f"{noun}, {_origin(st, pretraining, where)}, with a new output layer for the target classes; {frozen}"
 
 
-def _change(key: str, value: Any, augment_preset: str) -> str:
+def _change(key: str, value: Any, augment_preset: str, st: dict) -> str:
+    if key == "augment" and value in POLICY_WORDS:
+        return f"{POLICY_WORDS[value]} on every training image, drawn anew each epoch"
     if key == "augment":
         return (f"random transformations of every training image ({AUGMENT_PRESETS[augment_preset].describe()}), "
                 "drawn anew each epoch") if value else "no random transformations"
@@ -64,6 +67,8 @@ def _change(key: str, value: Any, augment_preset: str) -> str:
         return f"SGD momentum {value:g}"
     if key == "epochs":
         return f"{value} epochs"
+    if key in PHRASES:
+        return setting_words(key, value, st)
     return f"{SETTING_WORDS.get(key, key)} {value:g}" if isinstance(value, float) else \
         f"{SETTING_WORDS.get(key, key)} {value}"
 
@@ -75,7 +80,7 @@ def describe(r: dict, g: dict, base_variant: str | None, augment_preset: str, wh
     if base_variant is None:
         return with_params(r, g, [model_words(g["settings"], r["study"]["pretraining"], where, batchnorm)], "; ")
     base = next((h for h in r["groups"] if h["variant"] == base_variant and h["lr"] == g["lr"]), None)
-    words = [_change(k, v, augment_preset) for k, v in g["changes"].items()]
+    words = [_change(k, v, augment_preset, g["settings"] or {}) for k, v in g["changes"].items()]
     where_base = "§" + base["section"] if base else base_variant
     lead = f"The same as {where_base} ({base_variant})" + (", with " + "; ".join(words) if words else "")
     return with_params(r, g, [lead], ": ")
@@ -88,7 +93,9 @@ def varies(st: dict, pretraining: dict) -> str:
     vary = [f"the backbone (one of {pretraining['per_model']})"] if st["pretrained"] and own_backbones else []
     vary += ["the new head's initialisation" if st["pretrained"] else "the initialisation",
              "the order of the training images"]
-    vary += ["the random transformations"] if st["augment"] else []
+    vary += ["the random transformations"] if st["augment"] or st.get("random_erasing") else []
+    vary += ["the images mixed"] if st.get("mixup") or st.get("cutmix") else []
+    vary += ["the blocks dropped (stochastic depth)"] if st.get("drop_path") else []
     vary += ["dropout"] if st["dropout"] or get_model(st["model"]).own_dropout else []
     fixed = ["the split"] + (["the backbone"] if st["pretrained"] and not own_backbones else [])
     return (f"Seeds vary {', '.join(vary[:-1])} and {vary[-1]}; {' and '.join(fixed)} "
@@ -98,6 +105,10 @@ def varies(st: dict, pretraining: dict) -> str:
 def detail(g: dict, seeds: list[int], pretraining: dict | None = None) -> str:
     """A figure's settings line; with ``pretraining`` and several seeds, what its seeds vary."""
     st = g["settings"]
-    opt = f"SGD (momentum {st['momentum']:g})" if st["optimizer"] == "sgd" else st["optimizer"]
-    line = f"Learning rate {g['lr']:g} · batch size {st['batch_size']} · {opt} · {st['epochs']} epochs · {seeds_text(seeds)}."
+    nesterov = ", Nesterov" if st.get("nesterov") else ""
+    opt = f"SGD (momentum {st['momentum']:g}{nesterov})" if st["optimizer"] == "sgd" else \
+        {"adam": "Adam", "adamw": "AdamW"}.get(st["optimizer"], st["optimizer"])
+    recipe = [w for w in recipe_words(st) if w not in ("SGD", "Adam", "AdamW", "Nesterov momentum")]
+    line = " · ".join([f"Learning rate {g['lr']:g}", f"batch size {st['batch_size']}", opt, f"{st['epochs']} epochs",
+                       *recipe, seeds_text(seeds)]) + "."
     return line + (" " + varies(st, pretraining) if pretraining is not None and len(seeds) > 1 else "")

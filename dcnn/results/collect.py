@@ -21,7 +21,7 @@ from ..store.build import Store
 RESULTS_FORMAT = 1
 # One history entry: the metrics' inputs, then how the network's outputs vary (collapse), docs/metrics.md.
 HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "val_acc", "seconds", "val_top_share", "val_logit_range",
-                "test_loss", "test_acc")
+                "test_loss", "test_acc", "lr", "trainable_params", "train_clean_loss")
 DONE = ("complete", "diverged")      # a run with a result (diverged is a result, not an error)
 
 
@@ -52,6 +52,7 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
                 total_params=record["total_params"], num_classes=record["num_classes"], history=history,
                 metrics=analysis.compute_metrics(history, record["num_classes"], tol, class_counts),
                 diverged_epoch=record.get("diverged_epoch"), divergence=record.get("divergence"),
+                stopped_early=record.get("stopped_early"),
                 train_seconds=record.get("train_seconds"),
                 device=record.get("env", {}).get("device_name"), env=record.get("env"))
     return base
@@ -216,12 +217,12 @@ def _own_backbone(pre: Job, record: Optional[dict]) -> dict[str, Any]:
 
 def _pretraining(study: Study, data: StudyData, pretrains: list[Job], jobs: list[Job], store: Store) -> dict:
     """Where the pretrained runs' weights come from: this study's own pretraining on its source task
-    (one backbone per model), torchvision's weights, or nothing (no run is pretrained)."""
+    (one backbone per model), a library's weights (torchvision's, timm's), or nothing (no run is pretrained)."""
     backbones = {str(j.backbone): j.backbone for j in jobs if j.backbone is not None}
     if not backbones:
         return {"kind": "none", "backbones": []}
-    if study.profile.backbone_source == "torchvision":
-        return {"kind": "torchvision", "backbones": [
+    if study.profile.backbone_source == "library":    # torchvision's or timm's: the backbones' own source
+        return {"kind": next(iter(backbones.values())).source, "backbones": [
             {"arch": b.arch, "model": model_label(b.arch), "weights": b.name, "file": b.file} for b in backbones.values()]}
     return {"kind": "own", "source_task": data.source.name if data.source else None,
             "per_model": study.profile.pretrain.seeds,

@@ -5,6 +5,7 @@ every setting that varies, and the size of every variant. The report's appendix 
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 from pathlib import Path
 from typing import Any, Optional
@@ -47,15 +48,16 @@ def _compute(runs: list[dict], pretraining: dict) -> dict:
 
 def _ranges(groups: list[dict]) -> list[dict]:
     """Every setting that takes more than one value across the study's groups, with its values."""
-    values: dict[str, set] = {"lr": {g["lr"] for g in groups}}
+    values: dict[str, dict[str, Any]] = {"lr": {json.dumps(g["lr"]): g["lr"] for g in groups}}
     for g in groups:
-        for key, value in (g.get("settings") or {}).items():
-            values.setdefault(key, set()).add(value if not isinstance(value, list) else tuple(value))
+        for key, value in (g.get("settings") or {}).items():      # (by their JSON: lists and dicts too)
+            values.setdefault(key, {})[json.dumps(value, sort_keys=True)] = value
     out = []
     for key, vals in values.items():
         if len(vals) > 1:
-            shown = sorted(vals, key=lambda v: (v is None, str(type(v)), v if isinstance(v, (int, float)) else str(v)))
-            out.append({"setting": key, "values": [v if not isinstance(v, tuple) else list(v) for v in shown]})
+            shown = sorted(vals.values(), key=lambda v: (v is None, str(type(v)),
+                                                         v if isinstance(v, (int, float)) else json.dumps(v)))
+            out.append({"setting": key, "values": shown})
     return out
 
 

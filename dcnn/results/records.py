@@ -53,6 +53,10 @@ class Epoch(Record):
     val_logit_range: Optional[float] = None
     test_loss: Optional[float] = None
     test_acc: Optional[float] = None
+    lr: Optional[float] = Field(None, description="the rate of the head's last step of the epoch")
+    trainable_params: Optional[int] = Field(None, description="gradual unfreezing: the parameters training")
+    train_clean_loss: Optional[float] = Field(None, description="where the objective is not plain cross-entropy "
+                                              "on the clean images: their plain loss, in evaluation mode, after the epoch")
 
 
 class RunMetrics(Record):
@@ -80,6 +84,8 @@ class RunMetrics(Record):
     test_loss_at_best: Optional[float] = None
     test_acc_at_best: Optional[float] = None
     selection_gap: Optional[float] = None
+    gap_train_loss: str = Field("train_loss", description="the training loss the gaps subtract: train_loss, "
+                                "or train_clean_loss where the objective is not plain cross-entropy")
 
 
 class Divergence(Record):
@@ -133,6 +139,7 @@ class Run(Record):
     device: Optional[str] = None
     env: Optional[Env] = None
     backbone: Optional[int] = Field(None, description="which of the study's backbones it fine-tunes (null: none)")
+    stopped_early: Optional[int] = Field(None, description="early_stop: the epoch after which it stopped")
 
 
 # ---- seeds, comparisons ------------------------------------------------------------------------------

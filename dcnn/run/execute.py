@@ -74,11 +74,12 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def load_backbone(backbone: Backbone, store: Optional[Store]) -> dict[str, torch.Tensor]:
-    """The weights a pretrained run starts from: torchvision's, or this study's own pretraining."""
-    if backbone.source == "torchvision":
-        from ..train.models import load_weights
+    """The weights a pretrained run starts from: its library's (torchvision's, timm's), or this study's own
+    pretraining."""
+    if backbone.source != "own":
+        from ..registry.models import get_model
 
-        return load_weights(backbone.arch, backbone.name)
+        return get_model(backbone.arch).weights.load(backbone.arch, backbone.name)
     state = store.read_backbone(backbone.name) if store else None
     if state is None:
         raise StoreError(f"the pretrained backbone {backbone.name[:12]} is missing; rerun to pretrain it")
@@ -96,7 +97,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
                  cudnn_benchmark=job.cudnn_benchmark)
     payload = {
         "kind": job.kind.value, "label": job.label, "status": result.status, "history": result.history,
-        "diverged_epoch": result.diverged_epoch, "divergence": result.divergence,
+        "diverged_epoch": result.diverged_epoch, "divergence": result.divergence, "stopped_early": result.stopped_early,
         "trainable_params": result.trainable_params, "frozen_batchnorms": result.frozen_batchnorms,
         "total_params": result.total_params, "num_classes": task.num_classes, "config": job.config.key_fields(),
         "backbone": str(job.backbone) if job.backbone else None, "code_version": code_version(), "data": job.data,

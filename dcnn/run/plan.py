@@ -38,7 +38,7 @@ class Backbone:
     file: str = ""          # torchvision: the file torchvision looks for in its hub cache
 
     def __str__(self) -> str:   # the form stored in results and cache keys
-        return self.name if self.source == "own" else f"torchvision:{self.arch}:{self.name}:{self.file}"
+        return self.name if self.source == "own" else f"{self.source}:{self.arch}:{self.name}:{self.file}"
 
 
 @dataclass
@@ -107,12 +107,17 @@ def _cost(cfg: RunConfig, n_train: int) -> float:
     """A rough relative training cost (to train the longest first): steps × the model's cost per step,
     less for a model with frozen layers."""
     steps = cfg.epochs * math.ceil(n_train / cfg.batch_size)
-    return steps * get_model(cfg.model).step_cost(cfg.batch_size) * (0.7 if cfg.freeze else 1.0) + cfg.epochs * 0.5
+    return steps * get_model(cfg.model, cfg.model_root).step_cost(cfg.batch_size) * (0.7 if cfg.freeze else 1.0) + cfg.epochs * 0.5
 
 
 def model_label(model: str, width_divisor: int = 1) -> str:
     """How progress lines and the report name a model: VGG16/8 is VGG16 with every width / 8."""
     return get_model(model).label(width_divisor)
+
+
+def _arch(s: RunConfig) -> tuple:
+    """What a backbone is pretrained for: the model, its width and its arguments."""
+    return s.model, s.width_divisor, canonical_json(s.model_args)
 
 
 def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> list[Job]:
@@ -122,12 +127,13 @@ def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> l
         return []
     mean, std = data.source.channel_stats()
     jobs = []
-    for model, width in dict.fromkeys((r.settings.model, r.settings.width_divisor) for r in runs
-                                      if r.settings.pretrained):
+    archs = {_arch(r.settings): r.settings for r in runs if r.settings.pretrained}
+    for (model, width, _), s in archs.items():
         for k in range(p.seeds):
             cfg = RunConfig(model=model, normalise="train", num_classes=data.source.num_classes, lr=p.lr,
                             seed=p.seed + k, epochs=p.epochs, batch_size=p.batch_size, optimizer=p.optimizer,
-                            momentum=p.momentum, width_divisor=width, mean=mean, std=std)
+                            momentum=p.momentum, width_divisor=width, mean=mean, std=std, model_args=s.model_args,
+                            model_root=s.model_root, model_source=s.model_source)
             key = make_key({"pretrain": cfg.key_fields(), "data": data.source.fingerprint, "code": code_version()})
             which = f" (backbone {k + 1} of {p.seeds})" if p.seeds > 1 else ""
             jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(model, width)}{which} on "
@@ -163,13 +169,11 @@ def backbone_of(study: Study, spec: RunSpec, pretrains: list[Job]) -> Optional[B
         return None
     if study.profile.backbone_source == "own":
         k = backbone_index(study, spec)                  # the run with seed s fine-tunes backbone s mod K
-        pre = next((j for j in pretrains if (j.config.model, j.config.width_divisor, j.backbone_index)
-                    == (s.model, s.width_divisor, k)), None)
+        pre = next((j for j in pretrains if (_arch(j.config), j.backbone_index) == (_arch(s), k)), None)
         return Backbone("own", pre.key) if pre else None
-    from ..train.models import torchvision_weights, weights_path
-
-    weights = torchvision_weights(s.model, study.profile.weights)
-    return Backbone("torchvision", weights.name, s.model, weights_path(s.model, weights.name).name)
+    weights = get_model(s.model, s.model_root).weights        # the library's (resolve checked it has them)
+    name, path = weights.resolve(s.model, study.profile.weights)
+    return Backbone(weights.kind, name, s.model, path.name)
 
 
 def plan(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> tuple[list[Job], list[Job]]:

@@ -41,12 +41,13 @@ class Prepared:
 
 
 def _check_weights(jobs: list[Job]) -> None:
-    """Stop before any training, with one line, when torchvision's weights are needed but cannot be had."""
-    from ..train.models import load_weights, weights_path
+    """Stop before any training, with one line, when a library's weights are needed but cannot be had."""
+    from ..registry.models import get_model
 
-    for b in {j.backbone for j in jobs if j.backbone is not None and j.backbone.source == "torchvision"}:
-        if not weights_path(b.arch, b.name).exists():
-            load_weights(b.arch, b.name)  # downloads, or raises the one-line ModelError
+    for b in {j.backbone for j in jobs if j.backbone is not None and j.backbone.source != "own"}:
+        weights = get_model(b.arch).weights
+        if not weights.resolve(b.arch, b.name)[1].exists():
+            weights.load(b.arch, b.name)  # downloads (torchvision), or raises the one-line ModelError
 
 
 def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepared:

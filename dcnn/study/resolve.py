@@ -13,11 +13,11 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
-from ..registry.freezing import check_freeze
 from ..registry.models import MODELS, get_model
 from .schema import Profile, StudyError, StudyFile, Sweep, Variant
 from .settings import INT_SETTINGS, SETTING_FIELDS, RunConfig, Training
 from .spec import GroupSpec, RunSpec, Study, group_name
+from .checks import check_settings
 from .loader import load_study_file, one_line_error
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
@@ -53,33 +53,14 @@ class Inheritance:
         return self.resolved[name]
 
 
-def check_settings(fail, loc: str, s: dict[str, Any], profile: Profile) -> None:
-    """The model exists, its freeze specs name its own modules, and what it is asked fits it."""
-    if s["model"] is None:
-        raise fail(f"{loc}.model", f"missing required key (allowed: {', '.join(MODELS)} or a torchvision "
-                                   "classification model)")
-    try:
-        spec = get_model(s["model"])
-    except ValueError as exc:
-        raise fail(f"{loc}.model", str(exc)) from None
-    for text in s["freeze"]:
-        try:
-            check_freeze(text, spec)
-        except ValueError as exc:
-            raise fail(f"{loc}.freeze", str(exc)) from None
-    if s["pretrained"] and profile.backbone_source == "torchvision" and spec.weights_rule(profile):
-        raise fail(f"{loc}.pretrained", spec.weights_rule(profile))
-    if s["dropout"] and not spec.takes_dropout:
-        takers = ", ".join(n for n, m in MODELS.items() if m.takes_dropout)
-        raise fail(f"{loc}.dropout", f"{s['model']} keeps its own dropout (allowed: dropout with {takers})")
-
-
-def run_config(s: dict[str, Any], lr: float, seed: int, profile: Profile) -> RunConfig:
-    """A run's configuration from its resolved settings and its profile (the data's part comes later)."""
-    spec = get_model(s["model"])
+def run_config(s: dict[str, Any], lr: float, seed: int, profile: Profile, root: Optional[str] = None) -> RunConfig:
+    """A run's configuration from its resolved settings and its profile (the data's part comes later).
+    A user's own model also holds where it imports from and its source file's hash (in the key)."""
+    spec = get_model(s["model"], root)
+    user = {"model_root": root, "model_source": spec.source} if spec.kind == "user" else {}
     return RunConfig(**s, lr=float(lr), seed=seed, width_divisor=profile.vgg_width_divisor if spec.takes_width else 1,
-                     augment_preset=profile.augment if s["augment"] else None, bf16=profile.bf16,
-                     channels_last=profile.channels_last)
+                     augment_preset=profile.augment if s["augment"] is True else None, bf16=profile.bf16,
+                     channels_last=profile.channels_last, **user)
 
 
 def validated(fail, loc: str, s: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +77,7 @@ class Resolver:
 
     def __init__(self, path: Path, f: StudyFile, profile: str, extra_seeds: Optional[dict[str, int]] = None):
         self.where, self.f, self.extra = str(path), f, extra_seeds or {}
+        self.root = str(Path(path).resolve().parent)    # where a user's own model imports from
         if profile not in f.profiles:
             raise self.fail("profiles", f"no profile '{profile}' (allowed: {', '.join(f.profiles)})")
         self.prof: Profile = f.profiles[profile]
@@ -153,7 +135,7 @@ class Resolver:
 
     def add_variant(self, name: str, v: Variant) -> None:
         s = self.inherit.settings(name)
-        check_settings(self.fail, f"variants.{name}", s, self.prof)
+        check_settings(self.fail, f"variants.{name}", s, self.prof, self.root)
         self.inherit.check_ref(f"variants.{name}.compare_to", v.compare_to)
         for other in v.also_compare_to:
             self.inherit.check_ref(f"variants.{name}.also_compare_to", other)
@@ -171,7 +153,7 @@ class Resolver:
                               also, n_seeds)
             figure_of = lambda seed: (labels[seed] if seed < len(labels) else None) if len(labels) > 1 else \
                 (labels[0] if labels else None)  # noqa: E731
-            self.add_group(group, run_config(s, entry.lr, 0, self.prof), figure_of, title=v.title,
+            self.add_group(group, run_config(s, entry.lr, 0, self.prof, self.root), figure_of, title=v.title,
                            section=entry.section, compare_to=v.compare_to or v.extends)
 
     def sweep_point(self, name: str, sw: Sweep, s: dict[str, Any], value: float) -> tuple[str, float, dict[str, Any]]:
@@ -216,13 +198,13 @@ class Resolver:
         for value in sw.values:
             variant, lr, s = self.sweep_point(name, sw, base, value)
             s["batch_size"] = int(value) if sw.vary == "batch_size" else (sw.batch_size or s["batch_size"])
-            check_settings(self.fail, f"sweeps.{name}", s, self.prof)
+            check_settings(self.fail, f"sweeps.{name}", s, self.prof, self.root)
             value = int(value) if sw.vary in WHOLE else value
             title = f"{sw.title} ({sw.vary} = {value:g})"
             group = GroupSpec(group_name(variant, lr), variant, lr, title, None, sw.section, (),
                               tuple(range(self.seeds_of(group_name(variant, lr), n_seeds))), None,
                               ((sw.vary, value),), declared_seeds=n_seeds)
-            self.add_group(group, run_config(s, lr, 0, self.prof), lambda seed: None, title=title,
+            self.add_group(group, run_config(s, lr, 0, self.prof, self.root), lambda seed: None, title=title,
                            section=sw.section, sweep=name, sweep_value=value)
 
     def seeds_of(self, group: str, declared: int) -> int:

@@ -210,8 +210,9 @@ class Profile(Strict):
 
     @property
     def backbone_source(self) -> str:
-        """Where pretrained runs' weights come from: "own" (this study's pretraining) or "torchvision"."""
-        return "own" if self.pretrain is not None else "torchvision"
+        """Where pretrained runs' weights come from: "own" (this study's pretraining) or "library" (the
+        weights the model's library ships: torchvision's, timm's)."""
+        return "own" if self.pretrain is not None else "library"
 
 
 class Analysis(Strict):

@@ -11,7 +11,7 @@ so adding one keeps every existing key (and every cached run).
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from typing_extensions import Annotated
@@ -28,6 +28,7 @@ def _number(v: Any) -> Any:
 
 
 Float = Annotated[float, BeforeValidator(_number)]
+AUGMENT_POLICIES = ("randaugment", "trivialaugment", "autoaugment")   # torchvision.transforms.v2's
 
 
 def setting(default: Any, words: str, *, neutral: Any = ..., **bounds: Any) -> Any:
@@ -43,17 +44,37 @@ class Training(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    model: Optional[str] = setting(None, "model")   # a registered model (registry/models.py)
+    model: Optional[str] = setting(None, "model")   # registered, torchvision's, timm/<name> or "package.module:Class"
+    model_args: dict[str, Any] = setting({}, "model arguments", neutral={})   # "package.module:Class"(num_classes, **these)
     pretrained: bool = setting(False, "pretrained weights", neutral=False)
     normalise: Literal["none", "train", "backbone"] = setting("none", "normalisation", neutral="none")
-    augment: bool = setting(False, "augmentation", neutral=False)
+    # true: the profile's preset (random affine); or one of torchvision's policies, per image
+    augment: Union[bool, Literal[AUGMENT_POLICIES]] = setting(False, "augmentation", neutral=False)  # type: ignore[valid-type]
+    random_erasing: Float = setting(0.0, "random erasing", neutral=0.0, ge=0.0, le=1.0)   # each image's chance
+    image_size: Optional[int] = setting(None, "image size", neutral=None, ge=8, le=1024)   # None: the profile's
     dropout: Float = setting(0.0, "dropout", neutral=0.0, ge=0.0, le=0.99)
+    drop_path: Optional[Float] = setting(None, "stochastic depth", neutral=None, ge=0.0, lt=1.0)   # None: the model's own
     freeze: list[str] = setting([], "frozen modules", neutral=[])
+    unfreeze: dict[int, list[str]] = setting({}, "gradual unfreezing", neutral={})   # {epoch: frozen modules it frees}
     batch_size: int = setting(1, "batch size", ge=1)
     epochs: int = setting(20, "epochs", ge=1)
-    optimizer: Literal["sgd", "adam"] = setting("sgd", "optimizer")
+    early_stop: Optional[int] = setting(None, "early stopping", neutral=None, ge=1)   # patience, in epochs
+    optimizer: Literal["sgd", "adam", "adamw"] = setting("sgd", "optimizer")
     momentum: Float = setting(0.0, "momentum", neutral=0.0, ge=0.0, le=0.999)   # SGD only: the paper names only a rate
-    weight_decay: Float = setting(0.0, "weight decay", neutral=0.0, ge=0.0, lt=1.0)   # L2 penalty, SGD and Adam alike
+    nesterov: bool = setting(False, "Nesterov momentum", neutral=False)           # SGD with momentum only
+    weight_decay: Float = setting(0.0, "weight decay", neutral=0.0, ge=0.0, lt=1.0)   # L2 (SGD, Adam) or decoupled (AdamW)
+    schedule: Literal["constant", "step", "cosine", "onecycle"] = setting("constant", "schedule", neutral="constant")
+    warmup_epochs: Float = setting(0.0, "warmup", neutral=0.0, ge=0.0)           # linear, from 0, stepped every step
+    min_lr: Float = setting(0.0, "minimum learning rate", neutral=0.0, ge=0.0)     # cosine's floor, absolute
+    step_epochs: list[int] = setting([], "step epochs", neutral=[])                # step: after each, × step_gamma
+    step_gamma: Float = setting(0.1, "step factor", neutral=0.1, gt=0.0, le=1.0)
+    lr_scale: dict[str, Float] = setting({}, "discriminative learning rates", neutral={})   # {module path: factor}
+    layer_decay: Float = setting(1.0, "layer-wise rate decay", neutral=1.0, gt=0.0, le=1.0)   # lr × d^depth from the head
+    label_smoothing: Float = setting(0.0, "label smoothing", neutral=0.0, ge=0.0, lt=1.0)
+    mixup: Float = setting(0.0, "mixup", neutral=0.0, ge=0.0)      # Beta(α, α); 0: off
+    cutmix: Float = setting(0.0, "CutMix", neutral=0.0, ge=0.0)    # with mixup too: one of the two per batch
+    clip_grad: Optional[Float] = setting(None, "gradient clipping", neutral=None, gt=0.0)   # max norm
+    ema: Optional[Float] = setting(None, "EMA of weights", neutral=None, gt=0.0, lt=1.0)  # decay; validation uses it
     seeds: int = setting(1, "seeds", ge=1)          # runs per variant and learning rate (not in RunConfig)
 
 
@@ -83,6 +104,8 @@ class RunConfig(Training):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
     model: str
+    model_source: Optional[str] = setting(None, "model source", neutral=None)   # a user module's file: its hash
+    model_root: Optional[str] = None          # where a user module imports from (not in the key: a place)
     freeze: tuple[str, ...] = setting((), "frozen modules", neutral=())
     lr: float
     seed: int
@@ -94,12 +117,17 @@ class RunConfig(Training):
     bf16: bool = False                        # CUDA autocast; changes results, so off unless declared
     channels_last: bool = False
 
+    def __hash__(self) -> int:   # (its dict-valued settings are not hashable themselves)
+        import json
+
+        return hash(json.dumps(self.model_dump(mode="json"), sort_keys=True))
+
     def key_fields(self) -> dict[str, Any]:
         """What the cache key hashes: every field that shapes the run (``seeds`` counts runs; it does not
         shape one), less the settings at their neutral value — except those the first cache keys hashed
         at any value (KEYED_ALWAYS), so that keys made before neutral values existed stay valid."""
         neutral = neutral_values(type(self))
-        return {k: v for k, v in self.model_dump(exclude={"seeds"}).items()
+        return {k: v for k, v in self.model_dump(exclude={"seeds", "model_root"}).items()
                 if k in KEYED_ALWAYS or k not in neutral or v != neutral[k]}
 
 
