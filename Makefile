@@ -14,7 +14,7 @@ ARGS    := --study $(STUDY) --build $(BUILD) --profile $(PROFILE) $(if $(DATA),-
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --progress-bar off -e '.[test,ray,slurm]'
+	$(PY) -m pip install --quiet --progress-bar off -e '.[test,ray,slurm,timm]'
 	touch $(STAMP)
 
 report: $(STAMP)  ## train what is missing, then write build/report.{html,pdf} and build/results.json

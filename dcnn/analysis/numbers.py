@@ -58,3 +58,13 @@ def get(results: dict, ref: str) -> Any:
 
 def num(results: dict, ref: str, fmt: str = "loss") -> Num:
     return Num(get(results, ref), ref, fmt)
+
+
+def and_list(parts: list) -> list:
+    """[a, b, c] → [a, ', ', b, ' and ', c] (parts may be Num or str)."""
+    out: list = []
+    for i, p in enumerate(parts):
+        if i:
+            out.append(" and " if i == len(parts) - 1 else ", ")
+        out.append(p)
+    return out

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from .metrics import COLLAPSE_RANGE, LEARNED_FRACTION, RISE_TOL
 from .uncertainty import CONFIDENCE, PRACTICAL_SEEDS
-from .numbers import Sentence, get, num, percent
-
-
-def _and(parts: list) -> list:
-    """[a, b, c] → [a, ', ', b, ' and ', c] (parts may be Num or str)."""
-    out: list = []
-    for i, p in enumerate(parts):
-        if i:
-            out.append(" and " if i == len(parts) - 1 else ", ")
-        out.append(p)
-    return out
+from .numbers import Sentence, and_list as _and, get, num, percent
+from .recipe_sentences import recipe_observations, recipe_sentences
 
 
 def pm(results: dict, ref: str, fmt: str = "loss") -> list:
@@ -65,7 +56,7 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
         out.append(["It ends at ", num(results, f"{R}/metrics/final_val_loss"),
                     f", within {percent(RISE_TOL)} of its best; the final gap to the training loss is ",
                     num(results, f"{R}/metrics/overfit_gap"), "."])
-    return out
+    return out + recipe_observations(results, ri)
 
 
 def chance_words(results: dict, ri: int) -> Sentence:
@@ -234,7 +225,8 @@ def group_observations(results: dict, gi: int, tol_ref: str = "/study/analysis/p
                     " seeds collapsed (from epoch ",
                     *_and([num(results, f"/runs/{i}/metrics/collapse_epoch", "int") for i in first_of.values()]),
                     "): their outputs stopped depending on the input, or one class took nearly every prediction."])
-    return out + _learning_sentences(results, gi, done) + _shape_sentences(results, gi, done, tol_ref)
+    return out + _learning_sentences(results, gi, done) + _shape_sentences(results, gi, done, tol_ref) + \
+        recipe_sentences(results, done)
 
 
 def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base_section: str) -> Sentence:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .numbers import Num, Sentence, get, num
-from .sentences import _and, pm, stats_words
+from .numbers import and_list as _and
+from .sentences import pm, stats_words
 from .stats import compare, direction, group_by_name
 
 

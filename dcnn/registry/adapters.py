@@ -77,6 +77,7 @@ def import_class(name: str, root: Optional[str]) -> Any:
     module_name, _, cls_name = name.partition(":")
     if root is not None and root not in sys.path:
         sys.path.insert(0, root)
+    _forget_if_elsewhere(module_name, root)
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001  (an ImportError, or the module's own error at import)
@@ -89,6 +90,17 @@ def import_class(name: str, root: Optional[str]) -> Any:
     return cls
 
 
+def _forget_if_elsewhere(module_name: str, root: Optional[str]) -> None:
+    """A module of that name imported before from another folder than ``root`` (another study's, in a
+    long-lived process) is forgotten, so that this study's own is imported."""
+    loaded = sys.modules.get(module_name)
+    local = root is not None and (Path(root) / (module_name.replace(".", "/") + ".py")).exists()
+    if loaded is not None and local and not str(getattr(loaded, "__file__", "")).startswith(str(Path(root)) + "/"):
+        top = module_name.split(".")[0]
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]
+
+
 def source_hash(cls: Any) -> str:
     """The SHA-256 of the file that defines ``cls``: editing it retrains its runs, and only theirs."""
     try:
@@ -98,7 +110,8 @@ def source_hash(cls: Any) -> str:
         return "unknown"
 
 
-def _user_build(name: str, root: Optional[str], num_classes: int, *, drop_path: Optional[float] = None, **model_args):
+def _user_build(name: str, root: Optional[str], num_classes: int, *, width_divisor: int = 1, dropout: float = 0.0,
+                drop_path: Optional[float] = None, **model_args):
     from torch import nn
 
     cls = import_class(name, root)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import analysis
 from ..study.resolve import Study
+from ..study.words import recipe_words
 from .parts import Piece, builds
 
 # Each piece is a function of the report's outline (outline.Outline: its study, results and the
@@ -81,7 +82,22 @@ def introduction(o: Outline, number: str) -> dict:
         method = ["Every setting is trained once (one seed), so no difference can be told from seed noise."]
     method += [f" All text under the figures is generated from the metrics defined in §{project}.3; "
                "nothing is written by hand."]
-    return {"sentences": [data, method]}
+    recipes = recipe_sentence(r)
+    return {"sentences": [data, method] + ([recipes] if recipes else [])}
+
+
+def recipe_sentence(r) -> list:
+    """The training recipes the study's variants use beyond a constant rate and plain cross-entropy,
+    each with the variants that use it."""
+    users: dict[str, list[str]] = {}
+    for g in r["groups"]:
+        for phrase in recipe_words(g["settings"] or {}):
+            if g["variant"] not in users.setdefault(phrase, []):
+                users[phrase].append(g["variant"])
+    if not users:
+        return []
+    items = [f"{phrase} ({', '.join(v)})" for phrase, v in users.items()]
+    return ["Beyond the settings above, the variants' training recipes use: " + "; ".join(items) + "."]
 
 
 @builds("learning_rates", needed=lambda o: bool(o.r["learning_rates"]["n"]))

@@ -214,7 +214,12 @@ def cached_runs(store: Store) -> dict[tuple, dict]:
 
 
 def _changed_settings(old: dict, new: dict) -> dict[str, list]:
-    return {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+    """{setting: [old, new]} for every setting that differs; one a key leaves out is at its neutral value."""
+    from ..study.settings import NEUTRAL
+
+    neutral = json.loads(canonical_json(NEUTRAL))
+    at = lambda d, k: d[k] if k in d else neutral.get(k)  # noqa: E731
+    return {k: [at(old, k), at(new, k)] for k in dict.fromkeys([*new, *old]) if at(old, k) != at(new, k)}
 
 
 def why(store: Store, job: Job, previous: dict[tuple, dict]) -> dict[str, Any]:
@@ -254,7 +259,8 @@ def why_text(reason: dict[str, Any]) -> str:
         text = "never trained"
     else:
         c = reason.get("changes", {})
-        parts = [f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in c.get("settings", {}).items()]
+        parts = [f"{k} {_short(a)} → {_short(b)}" + _words(k, b, c.get("settings", {}))
+                 for k, (a, b) in c.get("settings", {}).items()]
         names = {"data": "the data", "code": "the training code", "backbone": "the backbone"}
         parts += [f"{names[k]} ({c[k][0]} → {c[k][1]})" for k in ("data", "code", "backbone") if k in c]
         text = "; ".join(parts) or "its key changed"
@@ -263,6 +269,15 @@ def why_text(reason: dict[str, Any]) -> str:
     elif reason["state"] == "partial":
         text += " (resumes from its checkpoint)"
     return text
+
+
+def _words(key: str, value: Any, changes: dict) -> str:
+    """A recipe setting's new value in words, after it: " (cosine decay after 1 warmup epoch)"."""
+    from ..study.words import PHRASES, setting_words
+
+    if key not in PHRASES or value is None:
+        return ""
+    return f" ({setting_words(key, value, {k: b for k, (_, b) in changes.items()})})"
 
 
 def _short(value: Any) -> str:

@@ -25,8 +25,11 @@ def model_of(fail, loc: str, s: dict[str, Any], root: Optional[str]) -> ModelSpe
 
 def _paths(fail, loc: str, s: dict[str, Any], spec: ModelSpec) -> None:
     """freeze, lr_scale and unfreeze name modules of the model; unfreeze frees only what is frozen."""
-    needs_tree = s["freeze"] or s["lr_scale"] or s["unfreeze"]
-    tree = module_tree(spec, s["model_args"]) if needs_tree else None
+    needs_tree = s["freeze"] or s["lr_scale"] or s["unfreeze"] or spec.kind == "user"   # (a user's: built once here)
+    try:
+        tree = module_tree(spec, s["model_args"]) if needs_tree else None
+    except ModelError as exc:
+        raise fail(f"{loc}.model", str(exc)) from None
     frozen = []
     for text in s["freeze"]:
         try:

@@ -57,9 +57,10 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "augment": lambda s: POLICY_WORDS.get(s["augment"], "augmentation") if s["augment"] else "no augmentation",
     "random_erasing": lambda s: f"random erasing p = {s['random_erasing']:g}",
     "clip_grad": lambda s: f"gradient clipping at norm {s['clip_grad']:g}",
-    "ema": lambda s: f"EMA of weights, decay {s['ema']:g}",
+    "ema": lambda s: f"EMA of weights, decay {s['ema']:g} (validation and test use the averaged weights)",
     "drop_path": lambda s: f"stochastic depth {s['drop_path']:g}" if s["drop_path"] else "no stochastic depth",
-    "early_stop": lambda s: f"early stopping after {s['early_stop']} epochs without improvement",
+    "early_stop": lambda s: f"early stopping after {s['early_stop']} epoch{'s' if s['early_stop'] != 1 else ''} "
+                            "without improvement",
     "image_size": lambda s: f"{s['image_size']}×{s['image_size']} images",
     "model_args": lambda s: "model arguments " + ", ".join(f"{k}={v}" for k, v in s["model_args"].items()),
 }
