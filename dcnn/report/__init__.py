@@ -36,9 +36,20 @@ ENV.filters["num"] = analysis.num                             # results | num(re
 ENV.filters["at"] = analysis.get                              # results | at(ref): the value at a pointer
 ENV.filters["pm"] = analysis.pm                               # results | pm(ref, fmt): mean ± std
 ENV.filters["verdict_words"] = verdict_words                  # verdict | verdict_words(a, b)
-ENV.filters["setting"] = lambda v: ("yes" if v else "no") if isinstance(v, bool) else "none" if v is None else \
-    "[" + ", ".join(map(str, v)) + "]" if isinstance(v, list) else analysis.format_number(v, "g") \
-    if isinstance(v, (int, float)) else str(v)                 # a setting's value in a table
+ENV.filters["setting"] = lambda v: setting_value(v)          # a setting's value in a table
+
+
+def setting_value(v) -> str:
+    """A setting's value as a table cell: yes/no, none, 0.001, [features[0:15]], {features: 0.1}."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if v is None or (isinstance(v, (list, tuple, dict)) and not v):
+        return "none"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(setting_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {setting_value(x)}" for k, x in v.items()) + "}"
+    return analysis.format_number(v, "g") if isinstance(v, (int, float)) else str(v)
 
 
 def render(context: dict) -> str:
