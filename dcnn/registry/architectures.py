@@ -54,8 +54,10 @@ def scratch_cnn(num_classes: int, *, dropout: float = 0.0, **_: Any):
     return ScratchCNN()
 
 
-def vgg16(num_classes: int, *, width_divisor: int = 1, **_: Any):
-    """torchvision's VGG16 with every channel width divided by ``width_divisor`` (1 = the real model)."""
+def vgg16(num_classes: int, *, width_divisor: int = 1, pool: int = 7, **_: Any):
+    """torchvision's VGG16 with every channel width divided by ``width_divisor`` (1 = the real model) and
+    its features averaged to ``pool`` × ``pool`` before the classifier (7 = torchvision's; at 32×32 the
+    features end at 1×1, which a 7×7 pool only copies 49 times into a classifier 49 times wider)."""
     import torch
     from torch import nn
     from torchvision.models.vgg import VGG, make_layers
@@ -66,8 +68,10 @@ def vgg16(num_classes: int, *, width_divisor: int = 1, **_: Any):
     # 120M-parameter classifier first), then materialised once and initialised as torchvision does.
     with torch.device("meta"):
         model = VGG(make_layers(cfg, batch_norm=False), num_classes=num_classes, init_weights=False)
+        if pool != 7:
+            model.avgpool = nn.AdaptiveAvgPool2d((pool, pool))
         model.classifier = nn.Sequential(
-            nn.Linear(last * 7 * 7, hidden), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(last * pool * pool, hidden), nn.ReLU(True), nn.Dropout(0.5),
             nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(0.5),
             nn.Linear(hidden, num_classes),
         )

@@ -123,8 +123,8 @@ register_model(ModelSpec(
 
 
 def _vgg16_weights_rule(profile: Any) -> Optional[str]:
-    if profile.vgg_width_divisor != 1:
-        return "torchvision's VGG16 weights need vgg_width_divisor: 1 (or a pretrain block in the profile)"
+    if profile.vgg_width_divisor != 1 or profile.vgg_pool != 7:
+        return "torchvision's VGG16 weights need vgg_width_divisor: 1 and vgg_pool: 7 (or a pretrain block in the profile)"
     return None
 
 

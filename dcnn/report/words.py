@@ -39,6 +39,9 @@ def model_words(st: dict, pretraining: dict, where: str, batchnorm: bool) -> str
     """"VGG16 in torchvision's layout with every channel width divided by 8, pretrained ..."."""
     noun = get_model(st["model"]).noun(st["width_divisor"])
     noun = noun[0].upper() + noun[1:]
+    if st.get("vgg_pool"):
+        noun += (f", its features averaged to {st['vgg_pool']}×{st['vgg_pool']} before the classifier "
+                 "(torchvision's: 7×7)")
     frozen = (", ".join(st["freeze"]) if st["freeze"] else "nothing") + " frozen"
     frozen += " (their BatchNorm statistics stay frozen too)" if st["freeze"] and batchnorm else ""
     if not st["pretrained"]:

@@ -19,7 +19,7 @@ def count_params(settings, num_classes: int) -> tuple[int, int]:
     with torch.device("meta"):
         model = build_model(settings.model, num_classes, width_divisor=settings.width_divisor,
                             dropout=settings.dropout, drop_path=settings.drop_path, model_args=settings.model_args,
-                            root=settings.model_root)
+                            root=settings.model_root, vgg_pool=settings.vgg_pool)
     freeze(model, freeze_specs(settings.freeze, settings.model, settings.model_root))
     return param_counts(model)
 

@@ -117,7 +117,7 @@ def model_label(model: str, width_divisor: int = 1) -> str:
 
 def _arch(s: RunConfig) -> tuple:
     """What a backbone is pretrained for: the model, its width and its arguments."""
-    return s.model, s.width_divisor, canonical_json(s.model_args)
+    return s.model, s.width_divisor, canonical_json(s.model_args), s.vgg_pool
 
 
 def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> list[Job]:
@@ -128,12 +128,12 @@ def pretrain_jobs(study: Study, data: StudyData, runs: tuple[RunSpec, ...]) -> l
     mean, std = data.source.channel_stats()
     jobs = []
     archs = {_arch(r.settings): r.settings for r in runs if r.settings.pretrained}
-    for (model, width, _), s in archs.items():
+    for (model, width, _, pool), s in archs.items():
         for k in range(p.seeds):
             cfg = RunConfig(model=model, normalise="train", num_classes=data.source.num_classes, lr=p.lr,
                             seed=p.seed + k, epochs=p.epochs, batch_size=p.batch_size, optimizer=p.optimizer,
                             momentum=p.momentum, width_divisor=width, mean=mean, std=std, model_args=s.model_args,
-                            model_root=s.model_root, model_source=s.model_source)
+                            model_root=s.model_root, model_source=s.model_source, vgg_pool=pool)
             key = make_key({"pretrain": cfg.key_fields(), "data": data.source.fingerprint, "code": code_version()})
             which = f" (backbone {k + 1} of {p.seeds})" if p.seeds > 1 else ""
             jobs.append(Job(JobKind.PRETRAIN, key, f"pretraining {model_label(model, width)}{which} on "

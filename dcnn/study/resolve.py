@@ -58,9 +58,10 @@ def run_config(s: dict[str, Any], lr: float, seed: int, profile: Profile, root: 
     A user's own model also holds where it imports from and its source file's hash (in the key)."""
     spec = get_model(s["model"], root)
     user = {"model_root": root, "model_source": spec.source} if spec.kind == "user" else {}
+    pool = {"vgg_pool": profile.vgg_pool} if spec.takes_width and profile.vgg_pool != 7 else {}
     return RunConfig(**s, lr=float(lr), seed=seed, width_divisor=profile.vgg_width_divisor if spec.takes_width else 1,
                      augment_preset=profile.augment if s["augment"] is True else None, bf16=profile.bf16,
-                     channels_last=profile.channels_last, **user)
+                     channels_last=profile.channels_last, **user, **pool)
 
 
 def validated(fail, loc: str, s: dict[str, Any]) -> dict[str, Any]:

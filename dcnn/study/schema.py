@@ -176,6 +176,9 @@ class Profile(Strict):
     test_per_class: Annotated[int, Field(ge=0)] = 50   # digits: held-out test images per class, of those left over
     test_fraction: Optional[Annotated[Float, Field(gt=0, lt=1)]] = None   # imagefolder without test/: a share of train/
     vgg_width_divisor: int = 1
+    # VGG16's average pool, side of its output: 7 is torchvision's; at 32×32 the features end at 1×1, and
+    # 1 keeps the classifier 49 times narrower (512/w inputs, not 49 × 512/w).
+    vgg_pool: Annotated[int, Field(ge=1, le=7)] = 7
     augment: Literal["digits", "natural"] = "digits"
     pretrain: Optional[Pretrain] = None   # pretrained runs start from this study's own pretraining ...
     source: Optional[str] = None          # ... on this ImageFolder (imagefolder; digits: source_digits)

@@ -113,6 +113,7 @@ class RunConfig(Training):
     mean: Optional[tuple[float, ...]] = None  # per-channel normalisation (from the data); None = raw
     std: Optional[tuple[float, ...]] = None
     width_divisor: int = 1                    # the profile's: a model's channel widths divided by this
+    vgg_pool: Optional[int] = setting(None, "VGG16's pooled side", neutral=None)   # the profile's; None: 7×7
     augment_preset: Optional[str] = None      # the profile's augmentation, when ``augment`` is on
     bf16: bool = False                        # CUDA autocast; changes results, so off unless declared
     channels_last: bool = False

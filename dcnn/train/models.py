@@ -26,15 +26,16 @@ __all__ = ["build_for_fit", "build_model", "freeze", "freeze_specs", "frozen_mod
 
 def build_model(name: str, num_classes: int, *, width_divisor: int = 1, dropout: float = 0.0,
                 drop_path: Optional[float] = None, model_args: Optional[dict] = None,
-                root: Optional[str] = None) -> nn.Module:
+                root: Optional[str] = None, vgg_pool: Optional[int] = None) -> nn.Module:
     spec = get_model(name, root)
+    pool = {"pool": vgg_pool} if vgg_pool is not None and spec.takes_width else {}
     return spec.build(num_classes, width_divisor=width_divisor if spec.takes_width else 1,
-                      dropout=dropout if spec.takes_dropout else 0.0, drop_path=drop_path, **(model_args or {}))
+                      dropout=dropout if spec.takes_dropout else 0.0, drop_path=drop_path, **pool, **(model_args or {}))
 
 
 def _build(cfg: RunConfig, num_classes: int) -> nn.Module:
     return build_model(cfg.model, num_classes, width_divisor=cfg.width_divisor, dropout=cfg.dropout,
-                       drop_path=cfg.drop_path, model_args=cfg.model_args, root=cfg.model_root)
+                       drop_path=cfg.drop_path, model_args=cfg.model_args, root=cfg.model_root, vgg_pool=cfg.vgg_pool)
 
 
 def build_for_fit(cfg: RunConfig, init_state: dict | None) -> nn.Module:
