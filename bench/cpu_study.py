@@ -2,15 +2,20 @@
 
     python bench/cpu_study.py             # both parts (the study part takes minutes)
     python bench/cpu_study.py --no-study  # only the runner-vs-bare-loop ratio
-    python bench/cpu_study.py --tiny      # a seconds-long smoke test of part 1 (the test suite runs it)
+    python bench/cpu_study.py --tiny      # a seconds-long smoke test of parts 1 and 2 (the test suite runs it)
 
 Part 1 trains the same VGG16/8 run (demo data, batch 1, SGD, one thread) twice in this process: with
 a bare PyTorch loop written for the occasion, and through ``dcnn.run.runner.run_study`` (planning, cache
 keys, per-epoch checkpoints, result files included). It prints both speeds and their ratio; the
 best of ``--repeat`` tries of each counts.
 
-Part 2 times ``python -m dcnn report --run-missing`` on the shipped study.yaml in an empty build
-directory (cold: every run trained, the report rendered) and then again (warm: everything cached).
+Part 2 is the roofline (bench/roofline.py): the machine's copy bandwidth and matrix-product rate,
+measured here, and every distinct training step of the study against them.
+
+Part 3 times ``python -m dcnn report --run-missing`` on the shipped study.yaml in an empty build
+directory (cold: every run trained, the report rendered) and then again (warm: everything cached),
+and sets the cold time beside the compute the roofline's step times predict for the steps the runs
+took: the rest is the scheduler's, the workers' and the report's.
 """
 from __future__ import annotations
 
@@ -102,8 +107,9 @@ def ratio_part(repeat: int, epochs: int = EPOCHS, per_class: int = 50) -> None:
     print(f"  ratio runner/bare : {max(ours) / max(bare):.2f}")
 
 
-def study_part() -> None:
+def study_part() -> tuple[Path, float]:
     build = Path(tempfile.mkdtemp(prefix="dcnn-study-bench-"))
+    cold = 0.0
     cmd = [sys.executable, "-m", "dcnn", "report", "--run-missing", "--build", str(build)]
     for label in ("cold (empty cache)", "warm (all cached)"):
         t0 = time.perf_counter()
@@ -113,7 +119,9 @@ def study_part() -> None:
             sys.exit(f"dcnn report failed:\n{proc.stderr}")
         summary = next((l for l in proc.stderr.splitlines() if " trained, " in l or "nothing to train" in l), "")
         print(f"default study, {label}: {secs:6.1f} s   [{summary.strip()}]", flush=True)
+        cold = cold or secs
     print(f"  (build directory: {build})")
+    return build, cold
 
 
 def main() -> None:
@@ -121,14 +129,26 @@ def main() -> None:
     ap.add_argument("--no-study", action="store_true", help="skip the whole-study timing")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--tiny", action="store_true", help="1 epoch of 20 + 20 images, no study: a smoke test")
+    ap.add_argument("--no-roofline", action="store_true", help="skip the roofline table")
+    ap.add_argument("--workers", type=int, default=2, help="the study's workers (its -j default here)")
     args = ap.parse_args()
     print(f"torch {torch.__version__} · {os.cpu_count()} CPUs · {sys.platform}")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import roofline
+
     if args.tiny:
         ratio_part(1, epochs=1, per_class=4)
+        roofline.roofline(n_steps=2, repeat=1, limit=1)
         return
     ratio_part(args.repeat)
+    profiles = None if args.no_roofline else roofline.roofline()[1]
     if not args.no_study:
-        study_part()
+        build, cold = study_part()
+        if profiles is not None:
+            compute = roofline.predicted_compute(build, profiles)
+            print(f"predicted from the roofline's step times: {compute:.0f} s of one thread = "
+                  f"{compute / args.workers:.0f} s on {args.workers} workers; measured cold {cold:.0f} s: "
+                  f"{cold / (compute / args.workers):.2f}× the prediction")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,11 @@ def profile_step(cfg, n_steps: int = 60) -> StepProfile:
                        param_bytes + _activation_bytes(model, x), total, trainable)
 
 
+def step_key(s) -> tuple:
+    """What makes two runs' training steps the same: model, width, batch, what is frozen, VGG's pool."""
+    return (s.model, s.width_divisor, s.batch_size, s.freeze, getattr(s, "vgg_pool", None))
+
+
 def study_configs(study_path: Path = ROOT / "study.yaml") -> dict[tuple, object]:
     """{(model, width, batch, freeze): a RunConfig} of every distinct training step of a study."""
     from dcnn.study.resolve import load_study
@@ -132,27 +137,28 @@ def study_configs(study_path: Path = ROOT / "study.yaml") -> dict[tuple, object]
     out = {}
     for r in study.runs:
         s = r.settings
-        key = (s.model, s.width_divisor, s.batch_size, s.freeze)
+        key = step_key(s)
         out.setdefault(key, s.model_copy(update={"num_classes": 5, "lr": 0.001, "pretrained": False}))
     return out
 
 
 def label(key: tuple) -> str:
-    model, width, _, freeze = key
-    name = {"vgg16": f"VGG16/{width}", "scratch_cnn": "scratch CNN"}.get(model, model)
+    model, width, _, freeze, pool = key
+    name = {"vgg16": f"VGG16/{width}" + (f" pool {pool}" if pool else ""), "scratch_cnn": "scratch CNN"}.get(model, model)
     return f"{name}" + (f" ({', '.join(freeze)} frozen)" if freeze else "")
 
 
-def roofline(study_path: Path = ROOT / "study.yaml", n_steps: int = 60) -> tuple[dict, dict]:
-    """Prints the machine's limits and every distinct step of the study against them; returns
-    (limits, {key: StepProfile})."""
-    limits = machine_limits()
+def roofline(study_path: Path = ROOT / "study.yaml", n_steps: int = 60, repeat: int = 5,
+             limit: int = 0) -> tuple[dict, dict]:
+    """Prints the machine's limits and every distinct step of the study (the first ``limit``, if set)
+    against them; returns (limits, {key: StepProfile})."""
+    limits = machine_limits(repeat)
     print(f"machine, one thread: copy bandwidth {limits['bandwidth'] / 1e9:.1f} GB/s, matrix product "
           f"{limits['flops'] / 1e9:.1f} GFLOP/s")
     print(f"  {'step (batch of 32×32 images)':<28} {'batch':>5} {'ms':>8} {'MFLOP':>8} {'MB':>8} {'ms@bw':>8} "
           f"{'ms@peak':>8}  {'nearer':<10} {'share':>7}")
     profiles = {}
-    for key, cfg in study_configs(study_path).items():
+    for key, cfg in list(study_configs(study_path).items())[:limit or None]:
         p = profile_step(cfg, n_steps)
         p.label = label(key)
         profiles[key] = p
@@ -178,7 +184,7 @@ def predicted_compute(build: Path, profiles: dict, study_path: Path = ROOT / "st
             continue
         seen.add(run["key"])
         s = spec.settings
-        p = profiles[(s.model, s.width_divisor, s.batch_size, s.freeze)]
+        p = profiles[step_key(s)]
         per_epoch = math.ceil(n_train / s.batch_size)
         div = run.get("divergence") or {}
         steps = len(run["history"]) * per_epoch + (div.get("step") or 0)
