@@ -17,6 +17,8 @@ these functions and nothing else. Nothing here needs a model or torch.
     sentences.py    the words under figures and in comparisons
     sweeps.py       a sweep's statistics and words
     variance.py     how much of a group's spread the backbone contributes
+    anova.py        type-II ANOVA, partial η² and the resample of seeds within cells
+    factors.py      a factorial analysis: the cells' seeds → each effect's share, and its words
     selection.py    what choosing the best epoch on validation flatters (the test split)
 """
 from .claims import Judging, claim_groups, claim_kind, evaluate_claim
@@ -31,11 +33,12 @@ from .sweeps import sweep_observations, sweep_summary
 from .sequential import groups_to_grow, planned_looks, study_looks
 from .stats import aggregate, compare, direction, group_by_name, group_index, summarise_group
 from .variance import variance_entries, variance_words
+from .factors import factor_entries, factor_words, interaction_axes, interaction_means, level_label
 from .verdicts import judge_claims
 
 __all__ = ["COLLAPSE_RANGE", "COLLAPSE_SHARE", "CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
            "claim_evidence", "claim_groups", "claim_kind", "compare", "comparison_sentence", "compute_metrics",
-           "direction", "evaluate_claim", "format_number", "get", "group_by_name", "group_index",
-           "group_observations", "groups_to_grow", "judge_claims", "methods_sentences", "num", "planned_looks",
+           "direction", "evaluate_claim", "factor_entries", "factor_words", "format_number", "get", "group_by_name", "group_index",
+           "group_observations", "groups_to_grow", "interaction_axes", "interaction_means", "judge_claims", "level_label", "methods_sentences", "num", "planned_looks",
            "percent", "plateau_epoch", "pm", "q_values", "run_observations", "selection_summary", "selection_words", "study_looks", "summarise_group",
            "sweep_observations", "sweep_summary", "variance_entries", "variance_words", "welch"]

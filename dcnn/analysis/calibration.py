@@ -42,7 +42,8 @@ def spreads(results: Optional[dict], checks: list[dict]) -> dict[tuple[str, str]
                 key, values = f"margin:{kind.name}", [kind.margin(results["runs"][i]["metrics"], check, tol)
                                                       for i in flag_runs(results, g)]
             else:
-                key, values = check[kind.name], group_by_name(results, g)["metrics"][check[kind.name]]["values"]
+                key = kind.metric(results, check)
+                values = group_by_name(results, g)["metrics"][key]["values"]
             values = [v for v in values if v is not None and math.isfinite(v)]
             if len(values) >= 2 and sample_sd(values) > 0:
                 out[(g, key)] = sample_sd(values)
@@ -93,6 +94,7 @@ def simulate_one(rng, world: NullWorld, skeleton: dict, claims: list[dict], how:
     groups = sorted({g for c in claims for g in claim_groups(skeleton, c["check"])})
     n0 = {g: group_by_name(skeleton, g)["declared_seeds"] for g in groups}
     results = results_from({g: [world.draw(rng, g) for _ in range(n0[g])] for g in groups}, n0, world.tol)
+    results.update({k: skeleton[k] for c in claims for k in kind_of(c["check"]).context})   # (factors: the cells)
     while True:
         results["claims"] = judge_claims(results, claims, how, correction=how.correction, looks=looks,
                                          max_seeds=cap, uncertainty=False)

@@ -21,6 +21,8 @@ REASON_WORDS = {
     "no_spread": "every seed of both groups gave the same value, so no test can show the difference inside or "
                  "outside the margin",
     "nothing_to_compare": "there is nothing to compare it with",
+    "not_fitted": "the factorial analysis it rests on cannot be fitted on the seeds there are",
+    "not_estimated": "an effect it names cannot be estimated: not every combination of its factors' levels has a value",
 }
 
 

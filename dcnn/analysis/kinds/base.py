@@ -11,7 +11,8 @@ from typing import Any, Callable, Optional
 from ..vocabulary import CONTRADICTED, SUPPORTED
 
 # The keys a check may take besides its kind's own, and their types in study.yaml.
-PARAM_TYPES: dict[str, Any] = {"a": str, "b": str, "among": list[str], "epoch": int, "better": float, "worse": float}
+PARAM_TYPES: dict[str, Any] = {"a": str, "b": str, "among": list[str], "epoch": int, "better": float, "worse": float,
+                               "factor": str, "than": str}
 MARGIN_KEYS = ("margin", "relative_margin")   # for kinds judged against a margin (``margins=True``)
 
 
@@ -21,6 +22,7 @@ class ClaimKind:
 
     name: str
     shape: str                          # compare (a vs b) | rank (a among others) | flag (every seed of a group) | lr
+                                        # | factors (effects of a factorial analysis)
     judge: Callable[..., dict]          # (results, check, how: Judging) → evidence, candidate, p_value, reason
     evidence: Callable[..., list]       # (results, claim index) → the words under the claim (a Sentence)
     params: tuple[str, ...] = ()        # the other keys it takes (PARAM_TYPES)
@@ -36,6 +38,17 @@ class ClaimKind:
     false_when: tuple[str, ...] = (SUPPORTED, CONTRADICTED)
     null_centre: dict[str, Callable[[float], float]] = field(default_factory=dict)   # metric → chance loss → value
     null: Optional[Callable[[dict, dict, Callable[[str], float]], None]] = None
+    # A kind whose groups and metric are not its check's own (matters_more: an analysis' cells): the
+    # groups its verdict rests on and the metric it reads, (results, check) → ...; the parts of results
+    # besides runs and groups its judge reads, which synthetic studies carry over (calibrate); what its
+    # check names that the study lacks, (check, {analysis: its factors}) → one line or None; and the
+    # name of its own key's value where the check may be written as one mapping ({matters_more:
+    # {analysis: ..., factor: ..., than: ...}}).
+    groups: Optional[Callable[[dict, dict], list[str]]] = None
+    metric_of: Optional[Callable[[dict, dict], str]] = None
+    context: tuple[str, ...] = ()
+    refs: Optional[Callable[[dict, dict[str, list[str]]], Optional[str]]] = None
+    key_name: str = ""
 
     def names(self, check: dict) -> list[str]:
         """The ``variant@lr`` groups a check of this kind names (an lr_beats claim names none: its groups
@@ -45,6 +58,10 @@ class ClaimKind:
         if self.shape == "rank":
             return list(dict.fromkeys([check["a"], *check["among"]]))
         return [check[self.name]] if self.shape == "flag" else []
+
+    def metric(self, results: dict, check: dict) -> str:
+        """The metric the values of its groups are read on."""
+        return self.metric_of(results, check) if self.metric_of is not None else check[self.name]
 
 
 CLAIM_KINDS: dict[str, ClaimKind] = {}
