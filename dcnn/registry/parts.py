@@ -40,3 +40,5 @@ for _part in (
     ReportPart("reproducibility", "Reproducibility", "appendix", 0, "machines, versions, compute, checklist"),
 ):
     register_part(_part)
+register_part(ReportPart("factors", "What matters most", "body", 3,      # (after selection, before claims)
+                         "each factor's share of the variance, with its interval and the seed-noise floor"))

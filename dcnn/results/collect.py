@@ -188,6 +188,7 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     }
     comps = _add_comparisons(results, study.file.analysis.alpha)
     _add_sweeps(results, study, comps)
+    results["factors"] = analysis.factor_entries(results, list(study.factors))   # (before the claims: they read it)
     _add_claims(results, study, build)
     _add_q_values(results)
     results["variance"] = analysis.variance_entries(results, study.file.analysis.variance)

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from pydantic import ConfigDict, Field
 
+from .factor_types import FactorAnalysis, Importance
 from .records import (Aggregate, Comparison, Epoch, Group, Margin, Number, Record, Run, Spread,  # noqa: F401
                       Uncertainty)
 
@@ -88,6 +89,7 @@ class Claim(Record):
     epoch: Optional[int] = None
     margin: Optional[Margin] = None
     degenerate: Optional[Degenerate] = None
+    importance: Optional[Importance] = None
 
 
 # ---- sweeps, learning rates, variance, selection -----------------------------------------------------
@@ -262,6 +264,7 @@ class Results(Record):
     sweeps: list[Sweep]
     learning_rates: LearningRates
     variance: list[VarianceEntry]
+    factors: list[FactorAnalysis] = Field(description="the factorial analyses: what matters most")
     selection: Optional[Selection] = None
     provenance: Provenance
 

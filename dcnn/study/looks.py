@@ -25,7 +25,8 @@ def declared_plan(study: Study) -> dict:
     an = study.file.analysis
     sweep_of = {r.group: r.sweep for r in study.runs}
     groups = {"groups": [{"group": g.name, "variant": g.variant, "lr": g.lr, "sweep": sweep_of.get(g.name),
-                          "declared_seeds": g.declared_seeds} for g in study.groups]}
+                          "declared_seeds": g.declared_seeds} for g in study.groups],
+              "factors": list(study.factors)}     # (a matters_more claim's groups are its analysis' cells)
     checks = claim_checks(study)
     looks = analysis.study_looks(groups, checks, an.max_seeds)
     return {"max_seeds": an.max_seeds, "alpha": an.alpha, "correction": an.correction, "looks": looks,

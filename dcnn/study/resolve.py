@@ -18,6 +18,7 @@ from .schema import Profile, StudyError, StudyFile, Sweep, Variant
 from .settings import INT_SETTINGS, SETTING_FIELDS, RunConfig, Training
 from .spec import GroupSpec, RunSpec, Study, group_name
 from .checks import check_settings
+from .factors import resolve_factors
 from .loader import load_study_file, one_line_error
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
@@ -89,7 +90,7 @@ class Resolver:
     def fail(self, loc: str, msg: str) -> StudyError:
         return StudyError(f"{self.where}: {loc}: {msg}")
 
-    def resolve(self) -> tuple[tuple[RunSpec, ...], tuple[GroupSpec, ...]]:
+    def resolve(self) -> tuple[tuple[RunSpec, ...], tuple[GroupSpec, ...], tuple[dict, ...]]:
         self.check_names()
         for name, v in self.f.variants.items():
             self.add_variant(name, v)
@@ -97,7 +98,8 @@ class Resolver:
             self.add_sweep(name, sw)
         check_claims(self.fail, self.f, self.groups)
         check_analysis(self.fail, self.f, self.groups)
-        return tuple(self.runs), tuple(self.groups)
+        factors = resolve_factors(self.fail, self.f, self.groups, self.runs)
+        return tuple(self.runs), tuple(self.groups), factors
 
     def check_names(self) -> None:
         for name in list(self.f.variants) + list(self.f.sweeps):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, create_model, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
@@ -98,6 +98,26 @@ class Sweep(Strict):
 class _CheckBase(Strict):
     """One claim's test, in a small vocabulary; exactly one of the kind keys is set (the kinds and the
     keys each takes are their registered entries, analysis/kinds/)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_mapping(cls, data: Any) -> Any:
+        """A kind with a ``key_name`` may be written as one mapping: {matters_more: {analysis: a,
+        factor: f, than: g}} is {matters_more: a, factor: f, than: g}."""
+        if not isinstance(data, dict):
+            return data
+        for kind in CLAIM_KINDS.values():
+            inner = data.get(kind.name)
+            if kind.key_name and isinstance(inner, dict):
+                allowed = [kind.key_name, *kind.params]
+                unknown = [k for k in inner if k not in allowed]
+                if unknown or kind.key_name not in inner:
+                    raise PydanticCustomError("claim_params", "'{kind}' as a mapping takes {allowed} (got {got})",
+                                              {"kind": kind.name, "allowed": ", ".join(allowed),
+                                               "got": ", ".join(map(str, inner)) or "none"})
+                data = {**{k: v for k, v in data.items() if k != kind.name}, **inner, kind.name: inner[kind.key_name]}
+                del data[kind.key_name]
+        return data
 
     @model_validator(mode="after")
     def _one_kind(self) -> "_CheckBase":
@@ -228,6 +248,19 @@ class Analysis(Strict):
 
 
 
+Level = Union[StrictBool, StrictInt, Float, str, list[str]]     # a factor's level: a setting's value, or a label
+
+
+class FactorAnalysis(Strict):
+    """A factorial analysis over the study's groups: which of its settings matters most (``factors:``)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    title: Optional[str] = None          # its subsection's heading (default: the factors, "model × lr")
+    metric: Metric = "best_val_loss"
+    over: dict[str, list[Level]]         # factor → its levels: a setting (or lr) and its values, unless cells say
+    cells: Optional[dict[str, str]] = None   # "level/level/...": variant@lr (default: from the groups' settings)
+
+
 class Section(Strict):
     """A numbered part of the report: its heading, the study's own words, what dcnn adds to it."""
 
@@ -253,6 +286,7 @@ class StudyFile(Strict):
     variants: dict[str, Variant]
     sweeps: dict[str, Sweep] = {}
     claims: list[Claim] = []
+    factors: list[FactorAnalysis] = []
 
     def section(self, number: str) -> Optional[Section]:
         """The study's declaration of a report section."""
