@@ -19,6 +19,7 @@ from ..registry.parts import REPORT_PARTS, unplaced
 from ..results.types import Results
 from .parts import BUILDERS, Part, Piece, check_builders
 from .pieces import APPENDIX_HEADINGS, rankings
+from . import importance  # noqa: F401  (registers the builder of "What matters most")
 
 check_builders()
 
