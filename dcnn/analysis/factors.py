@@ -100,9 +100,9 @@ def observations(results: dict, design: dict) -> Fit:
     fit = Fit(factors, recoded, np.array(y, dtype=float), np.array(cell, dtype=int), present, per_cell, dropped,
               n_degenerate=degenerate)
     short = [f for f, p in zip(factors, present) if len(p) < 2]
-    if short:
-        fit.refused = f"{short[0]} has values at {'one level' if present[factors.index(short[0])] else 'no level'} " \
-                      "only: there is nothing to compare"
+    if not len(y) or short:
+        fit.refused = (f"{short[0]} has values at one level only: there is nothing to compare" if len(y) else
+                       "no seed of any cell has a value yet")
         return fit
     n_levels = tuple(len(p) for p in present)
     fit.terms, left_out = anova.estimable(recoded, n_levels)

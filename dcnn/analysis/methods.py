@@ -109,11 +109,29 @@ def _calibration(results: dict) -> Sentence:
     return s + ["."]
 
 
+def _factors(results: dict) -> Sentence:
+    s: Sentence = ["A factorial analysis (what matters most) is a type-II analysis of variance (statsmodels) of the "
+                   "per-seed values on its factors and their two-way interactions. An effect's share is its partial "
+                   "η², the variance it explains over that and the residual's, with a ",
+                   num(results, "/factors/0/confidence", "pct"), " percentile interval from ",
+                   num(results, "/factors/0/resamples", "count"), " resamples of the seeds within each cell (their "
+                   "deviations from the cell's mean, scaled by √(n/(n − 1)) so that they keep the seeds' variance; a "
+                   "seeded generator), and the residual's share is what seed noise leaves. A seed without a value is "
+                   "left out and named; a design too empty to fit is not fitted."]
+    if any(c["kind"] == "matters_more" for c in results["claims"]):
+        s += [" A claim that one effect matters more than another is supported when the interval of the difference "
+              "of their shares over the same resamples (paired) lies above 0 at the claim's level, contradicted when "
+              "it lies below; the p-value that inverts that interval is corrected with the other claims."]
+    return s
+
+
 def methods_sentences(results: dict) -> list[Sentence]:
     """The statistical methods, from the study's settings: tests, alpha, correction, margins, looks."""
     parts = [_numbers, _selection, _comparisons]
     if results["claims"]:
         parts += [_family, _tests, _power]
+    if results.get("factors"):
+        parts.append(_factors)
     if results["study"]["plan"].get("restarts"):
         parts.append(_restart)
     if results["study"].get("calibration"):
