@@ -14,3 +14,8 @@ class InputError(Exception):
 class ArgumentError(InputError, ValueError):
     """A command-line or API argument out of range or unusable here (--device cuda without CUDA, -j 0,
     dcnn.judge given one value): a ValueError too, as Python's own argument errors are."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what ``timeout``, ``docker stop`` and ``scancel`` send), handled as Ctrl-C is: the
+    running runs stop after their epoch, keep their checkpoints, and dcnn exits with code 143."""

@@ -16,7 +16,7 @@ import torch
 from ..errors import ArgumentError
 from ..store import faults
 from ..data.cache import StudyData, load_task_files
-from .plan import Backbone, Job, code_version
+from .plan import Backbone, Job, code_version, is_cached
 from .machine import cores, cpu_model
 from ..store.build import Store, StoreError
 from ..train.fit import FitResult, fit
@@ -28,6 +28,7 @@ class Outcome:
 
     key: str
     status: str                         # complete | diverged | interrupted | failed | lost (its worker died)
+                                        # | busy (another process holds its lock) | cached (finished meanwhile)
     message: str = ""
     seconds: float = 0.0
     best_val_loss: Optional[float] = None
@@ -165,9 +166,23 @@ class Worker:
                 self.events.put((job.key, epoch, row))
         return on_epoch
 
-    def execute(self, job: Job, root: str, data_files: dict, force_fresh: bool = False) -> Outcome:
-        """Train ``job`` in this process and record its outcome."""
+    def execute(self, job: Job, root: str, data_files: dict, force_fresh: bool = False, lock: bool = False) -> Outcome:
+        """Train ``job`` in this process and record its outcome. With ``lock``, this process holds the
+        run's lock while it trains it: "busy" when another process holds it, "cached" when another
+        finished it meanwhile (neither trains anything)."""
         store = Store(root)
+        held = store.try_lock(job.key) if lock else None
+        if lock and held is None:
+            return Outcome(job.key, "busy")
+        try:
+            if lock and not force_fresh and is_cached(store, job):
+                return Outcome(job.key, "cached")
+            return self._train(store, job, data_files, force_fresh)
+        finally:
+            if held is not None:
+                held.release()
+
+    def _train(self, store: Store, job: Job, data_files: dict, force_fresh: bool) -> Outcome:
         t0 = time.perf_counter()
         ckpt = store.checkpoint(job.key, job.is_pretraining)
         if force_fresh:

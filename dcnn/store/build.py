@@ -7,7 +7,7 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     runs/<key>/failed.json       why the last attempt raised (retried on the next run)
     pretrain/<key>/result.json   the demo backbone's pretraining history and source accuracy
     pretrain/<key>/backbone.pt   its weights
-    locks/<key>.lock             held (flock) by the process training that run
+    locks/<key>.lock             held (flock) by the process training that run (a worker, or dcnn itself)
     seeds.json                   {group: seeds}: the seeds dcnn run --decide added to the study's
     decide-plan.json             the looks the first dcnn run --decide planned (study/looks.py)
     calibration.json             what dcnn calibrate found for the study's claims (results/calibrate.py)
@@ -151,6 +151,14 @@ class Store:
             os.close(fd)
             return None
         return Lock(path, fd)
+
+    def is_locked(self, key: str) -> bool:
+        """True while another process (or another open lock of this one) holds the run's lock."""
+        lock = self.try_lock(key)
+        if lock is None:
+            return True
+        lock.release()
+        return False
 
     # -- seeds added by dcnn run --decide
     def read_extra_seeds(self) -> dict[str, int]:
