@@ -45,6 +45,8 @@ def _digits_check(p: Any) -> Optional[str]:
     missing = [k for k in ("train_per_class", "val_per_class") if getattr(p, k) is None]
     if missing:
         return f"data: digits needs {', '.join(missing)}"
+    if not p.target_digits:
+        return "data: digits needs target_digits, two or more (the classes of the study's task)"
     if p.source is not None:
         return "data: digits takes no source (its source task is source_digits)"
     if p.test_fraction is not None:

@@ -117,6 +117,45 @@ register_model(ModelSpec(
                                  "to pretrain it on a source task)"))
 
 
+# ---- the images a model can take ----------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _meta_model(name: str, width_divisor: int) -> Any:
+    import torch
+
+    spec = get_model(name)
+    with torch.device("meta"):
+        model = spec.build(10, width_divisor=width_divisor if spec.takes_width else 1, dropout=0.0)
+    return model.eval()
+
+
+def takes_images(name: str, size: int, width_divisor: int = 1) -> bool:
+    """True when the model computes an output for size×size images (a forward pass on the meta device:
+    shapes only, no memory, no weights)."""
+    import torch
+
+    try:
+        with torch.no_grad():
+            _meta_model(name, width_divisor)(torch.empty(2, 3, size, size, device="meta"))
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
+def smallest_images(name: str, width_divisor: int = 1, largest: int = 4096) -> Optional[int]:
+    """The smallest image size the model takes (VGG16's five 2×2 max-pools: 32), None beyond ``largest``."""
+    high = 1
+    while not takes_images(name, high, width_divisor):
+        high *= 2
+        if high > largest:
+            return None
+    low = high // 2                      # it fails at low (or low is 0), takes high: bisect
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if takes_images(name, mid, width_divisor) else (mid, high)
+    return high
+
+
 # ---- a model's module tree: what freeze specs and module paths are checked against ----------------
 
 @dataclass(frozen=True)

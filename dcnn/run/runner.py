@@ -19,6 +19,7 @@ from .execute import resolve_device
 from .executors import ExecContext, Executor, get_executor
 from .executors.local import pool_context
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
+from .preflight import check_batches
 from .progress import EventSink, Reporter, pump_events
 from .machine import cores
 from .schedule import Scheduler, Summary, schedule
@@ -65,6 +66,7 @@ def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepar
     for j in jobs:                # a sweep point may be a run of a variant too: train it once, under its first name
         unique.setdefault(j.key, j)
     jobs = list(unique.values())
+    check_batches(pretrains + jobs, data)
     _check_weights(jobs)
     return Prepared(data, task_files(store, data), pretrains, pretrains + jobs)
 
@@ -96,12 +98,12 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
               reporter: Optional[Reporter] = None) -> Summary:
     """Train every selected run that is not cached (all of them with ``force``)."""
     store = Store(build)
-    store.check_writable()
-    store.sweep_temporaries()
     study.select(patterns or [])   # an unknown name fails before any work
     kind = get_executor(executor)
     kind.check()                    # ... and so does a missing Ray, submitit or sbatch
-    dev = resolve_device(device)
+    dev = resolve_device(device)    # ... and a device that is not there
+    store.check_writable()
+    store.sweep_temporaries()
     requested, default = workers, default_workers(study, dev)
     reporter = reporter or Reporter()
     ctx = _context(study, store, dev, min(requested or default, most_jobs(study, patterns or [])) if kind.local

@@ -1,8 +1,8 @@
 """study.yaml → a resolved study: every run as a frozen ``RunSpec`` (its ``RunConfig``), every variant ×
 learning rate as a ``GroupSpec``. Validation of the file itself is schema.py's; here the references
 between its parts are checked (extends, compare_to, claims, figures, models and their freeze specs),
-each failure one line. Nothing here imports torch (a torchvision model's freeze spec is checked on
-a meta-device build, which does).
+each failure one line. Nothing here imports torch (a torchvision model's freeze spec, and whether a
+model takes the profile's image size, are checked on a meta-device build, which does).
 """
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ..registry.freezing import check_freeze
-from ..registry.models import MODELS, get_model
+from ..registry.models import MODELS, get_model, smallest_images, takes_images
 from .schema import Profile, StudyError, StudyFile, Sweep, Variant
 from .settings import INT_SETTINGS, SETTING_FIELDS, RunConfig, Training
 from .spec import GroupSpec, RunSpec, Study, group_name
 from .loader import load_study_file, one_line_error
+from .claimchecks import check_analysis, check_claims
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
 WHOLE = (*INT_SETTINGS, "frozen_conv_layers")          # sweepable values that must be whole numbers
@@ -69,6 +70,15 @@ def check_settings(fail, loc: str, s: dict[str, Any], profile: Profile) -> None:
             raise fail(f"{loc}.freeze", str(exc)) from None
     if s["pretrained"] and profile.backbone_source == "torchvision" and spec.weights_rule(profile):
         raise fail(f"{loc}.pretrained", spec.weights_rule(profile))
+    width = profile.vgg_width_divisor if spec.takes_width else 1
+    if not takes_images(s["model"], profile.image_size, width):
+        least = smallest_images(s["model"], width)
+        allowed = f"at least {least}" if least else "none up to 4096"
+        raise fail(f"{loc}.model", f"{spec.label(width)} cannot take images of {profile.image_size}×"
+                                   f"{profile.image_size} pixels (profile's image_size; allowed: {allowed})")
+    if s["optimizer"] != "sgd" and s["momentum"]:
+        raise fail(f"{loc}.momentum", f"{s['momentum']:g} is for optimizer sgd; {s['optimizer']} keeps its own "
+                                      "moment estimates (remove momentum, or use optimizer: sgd)")
     if s["dropout"] and not spec.takes_dropout:
         takers = ", ".join(n for n, m in MODELS.items() if m.takes_dropout)
         raise fail(f"{loc}.dropout", f"{s['model']} keeps its own dropout (allowed: dropout with {takers})")
@@ -113,7 +123,7 @@ class Resolver:
             self.add_variant(name, v)
         for name, sw in self.f.sweeps.items():
             self.add_sweep(name, sw)
-        check_claims(self.fail, self.f, self.groups)
+        check_claims(self.fail, self.f, self.groups, self.prof)
         check_analysis(self.fail, self.f, self.groups)
         return tuple(self.runs), tuple(self.groups)
 
@@ -229,33 +239,6 @@ class Resolver:
         """The declared seeds, or more where ``dcnn run --decide`` added some (up to analysis.max_seeds)."""
         cap = self.f.analysis.max_seeds
         return max(declared, min(self.extra.get(group, 0), cap if cap is not None else declared))
-
-
-def check_claims(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
-    """Every run a claim names exists."""
-    names = {g.name for g in groups}
-    for i, claim in enumerate(f.claims):
-        for ref in claim.check.groups:
-            if ref not in names:
-                close = difflib.get_close_matches(ref, sorted(names), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. scratch@0.2)"
-                raise fail(f"claims[{i}].check", f"unknown run '{ref}'{hint}")
-
-
-def check_analysis(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
-    """max_seeds is at least the most seeds any group declares; the groups named for a variance
-    decomposition exist."""
-    names = {g.name for g in groups}
-    for i, name in enumerate(f.analysis.variance):
-        if name not in names:
-            close = difflib.get_close_matches(name, sorted(names), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. vgg16-train-all@0.002)"
-            raise fail(f"analysis.variance[{i}]", f"unknown run '{name}'{hint}")
-    cap = f.analysis.max_seeds
-    most = max(groups, key=lambda g: g.declared_seeds, default=None)
-    if cap is not None and most is not None and cap < most.declared_seeds:
-        raise fail("analysis.max_seeds", f"{cap} is fewer than the {most.declared_seeds} seeds {most.name} "
-                                         "declares (allowed: at least the most seeds any group declares)")
 
 
 def load_study(path: Path | str = "study.yaml", profile: str = "demo",

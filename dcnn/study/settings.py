@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator, create_model
+from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
 
@@ -28,6 +29,29 @@ def _number(v: Any) -> Any:
 
 
 Float = Annotated[float, BeforeValidator(_number)]
+
+# Bounds where a typo would cost hours or memory rather than give a study.
+MAX_SEEDS = 1000           # seeds of one group (analysis.max_seeds too)
+MAX_EPOCHS = 10_000
+
+
+def within(low: Any, high: Any) -> WrapValidator:
+    """A number outside [low, high] as one line naming the whole range: "0 is out of range (allowed: 1 to
+    1000)" (pydantic's own message names only the bound that was crossed)."""
+    def check(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if exc.errors()[0]["type"] not in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+                raise
+            raise PydanticCustomError("range", "{value} is out of range (allowed: {low} to {high})",
+                                      {"value": value, "low": low, "high": high}) from None
+    return WrapValidator(check)
+
+
+def Whole(low: int, high: int) -> Any:   # noqa: N802  (a type, as pydantic's conint is)
+    """A whole number from ``low`` to ``high``."""
+    return Annotated[int, Field(ge=low, le=high), within(low, high)]
 
 
 def setting(default: Any, words: str, *, neutral: Any = ..., **bounds: Any) -> Any:
@@ -50,11 +74,11 @@ class Training(BaseModel):
     dropout: Float = setting(0.0, "dropout", neutral=0.0, ge=0.0, le=0.99)
     freeze: list[str] = setting([], "frozen modules", neutral=[])
     batch_size: int = setting(1, "batch size", ge=1)
-    epochs: int = setting(20, "epochs", ge=1)
+    epochs: Whole(1, MAX_EPOCHS) = setting(20, "epochs")
     optimizer: Literal["sgd", "adam"] = setting("sgd", "optimizer")
     momentum: Float = setting(0.0, "momentum", neutral=0.0, ge=0.0, le=0.999)   # SGD only: the paper names only a rate
     weight_decay: Float = setting(0.0, "weight decay", neutral=0.0, ge=0.0, lt=1.0)   # L2 penalty, SGD and Adam alike
-    seeds: int = setting(1, "seeds", ge=1)          # runs per variant and learning rate (not in RunConfig)
+    seeds: Whole(1, MAX_SEEDS) = setting(1, "seeds")   # runs per variant and learning rate (not in RunConfig)
 
 
 SETTING_FIELDS = tuple(Training.model_fields)
