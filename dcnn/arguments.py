@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from typing import Callable, Optional, Sequence
 
 from .analysis.judge import pair_kinds
@@ -22,13 +23,11 @@ class _Parser(argparse.ArgumentParser):
         return super().parse_args(_glue_negative_values(args), namespace)
 
 
-def _glue_negative_values(argv: Optional[Sequence[str]]) -> Optional[list[str]]:
+def _glue_negative_values(argv: Optional[Sequence[str]]) -> list[str]:
     """``judge --a -0.5,-0.6`` as ``--a=-0.5,-0.6``: argparse takes a value that starts with '-' for an
     option unless it is one plain negative number."""
-    if argv is None:
-        return None
     out: list[str] = []
-    for arg in argv:
+    for arg in sys.argv[1:] if argv is None else argv:
         if out and out[-1] in VALUE_LISTS and re.match(r"^-\.?\d", arg):
             out[-1] = f"{out[-1]}={arg}"
         else:

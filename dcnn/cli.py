@@ -88,10 +88,12 @@ def _dispatch(args) -> int:
         return _cmd_judge(args)
     if args.command == "diff":
         return _cmd_diff(args)
-    from .store.build import Store
+    from .store.build import Store, check_build_path
     from .study.resolve import load_study
 
+    check_build_path(Path(args.build))
     study = load_study(args.study, args.profile, extra_seeds=Store(args.build).read_extra_seeds())
+    _check_data_flag(study, args)
     if args.command == "run" and args.decide:
         return _cmd_decide(args)
     if args.command == "run":
@@ -101,6 +103,16 @@ def _dispatch(args) -> int:
     if args.command == "calibrate":
         return _cmd_calibrate(study, args)
     return _cmd_list(study, args)
+
+
+def _check_data_flag(study, args) -> None:
+    """--data with a profile that reads no data directory would be ignored: say so instead."""
+    from .errors import ArgumentError
+    from .registry.data import get_data_source
+
+    if args.data is not None and not get_data_source(study.profile.data).needs_data_dir:
+        raise ArgumentError(f"--data {args.data}: profile '{args.profile}' has data: {study.profile.data}, which "
+                            "reads no data directory; pass --profile with an imagefolder profile, or leave --data out")
 
 
 def _write_traceback(build: Optional[str]) -> Path:
@@ -171,6 +183,11 @@ def _cmd_run(study, args) -> int:
         print("error: --new-plan: only with --decide (it replaces the plan of looks --decide recorded)",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.ray_address is not None and args.executor != "ray":
+        from .errors import ArgumentError
+
+        raise ArgumentError(f"--ray-address {args.ray_address}: only with --executor ray (it names the Ray cluster "
+                            "to train on)")
     study.select(args.variants)  # an unknown name fails before any work
     return _train(study, args, args.variants, force=args.force, executor=args.executor,
                   ray_address=args.ray_address)

@@ -66,7 +66,15 @@ def resolve_device(name: str = "auto") -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(name)
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ArgumentError(f"--device {name}: unknown (allowed: auto, cpu, cuda, cuda:N, mps)") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ArgumentError(f"--device {name}: dcnn trains on cpu, cuda or mps (allowed: auto, cpu, cuda, cuda:N, mps)")
+    if dev.type == "cuda" and torch.cuda.is_available() and (dev.index or 0) >= torch.cuda.device_count():
+        raise ArgumentError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s) "
+                            f"(allowed: cuda:0 to cuda:{torch.cuda.device_count() - 1})")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ArgumentError(f"--device {name}: CUDA is not available here (allowed: auto, cpu)")
     if dev.type == "mps" and not torch.backends.mps.is_available():

@@ -27,10 +27,37 @@ from pathlib import Path
 from typing import Optional
 
 
+from ..errors import ArgumentError
 from . import faults
 from .files import StoreError, _alive, _write_error, atomic_write, dump_json, dump_tensors, load_json, load_tensors
 
 log = logging.getLogger("dcnn")
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name the file system under ``path`` (its nearest existing folder) allows."""
+    for folder in (path, *path.parents):
+        try:
+            return os.pathconf(folder, "PC_NAME_MAX")
+        except (OSError, ValueError):   # not there (yet), or its name is itself too long
+            continue
+    return 255
+
+
+def check_build_path(root: Path) -> None:
+    """Fail before any work, with one line, when the build path cannot be a directory: it, or a folder
+    above it, is a file, or one of its names is longer than the file system allows."""
+    longest = _name_max(root)
+    for part in root.parts:
+        if len(os.fsencode(part)) > longest:
+            raise ArgumentError(f"--build: the name {part[:24]}... has {len(os.fsencode(part))} bytes, more than "
+                                f"the file system allows in one name ({longest}); choose a shorter --build DIR")
+    for folder in (root, *root.parents):
+        if folder.exists() and not folder.is_dir():
+            raise ArgumentError(f"--build {root}: {folder} is a file, not a directory (pass a directory; "
+                                "dcnn creates it)")
+
+
 class FileCheckpoint:
     """train.Checkpoint over ``runs/<key>/checkpoint.pt``."""
 
