@@ -124,6 +124,31 @@ def test_j_starts_no_more_worker_processes_than_there_are_runs(tmp_path):
         proc.kill()
 
 
+def test_a_j_the_memory_cannot_hold_is_warned_of_and_the_default_is_lowered(tmp_path, monkeypatch):
+    from dcnn.registry.data import load_study_data
+    from dcnn.run import sizing
+    from dcnn.run.plan import plan
+    from dcnn.study.resolve import load_study
+
+    study = load_study(rel_study(tmp_path))
+    data = load_study_data(study, None, None)
+    pretrains, jobs = plan(study, data, study.runs)
+    todo = pretrains + jobs                                 # 4 jobs
+    need = sizing.worker_bytes(todo, data)
+    assert need > sizing.data_bytes(data) > 0
+    said: list[str] = []
+    monkeypatch.setattr(sizing.log, "warning", lambda text, *args: said.append(text % args))
+    monkeypatch.setattr(sizing, "available_memory", lambda: int(2.5 * need))   # room for two workers
+    assert sizing.choose_workers(8, 4, todo, data) == 4     # -j 8: one per job, as asked, and a warning
+    assert said[-1].startswith(f"-j 8: 4 worker processes need about {sizing.gib(4 * need)} ") and \
+        said[-1].endswith("-j 2 would fit")
+    assert sizing.choose_workers(None, 16, todo, data) == 2  # the default: what fits
+    assert said[-1].startswith("training 2 runs at once, not 4: each worker process needs about")
+    assert sizing.choose_workers(1000, 4, todo[:1], data) == 1 and len(said) == 2   # one job: no pool, no word
+    monkeypatch.setattr(sizing, "available_memory", lambda: 100 * need)
+    assert sizing.choose_workers(None, 3, todo, data) == 3 and len(said) == 2
+
+
 @pytest.mark.parametrize("jobs", ["0", "-3", "two", "1.5"])
 def test_j_below_one_or_not_a_number_is_one_line(tmp_path, jobs):
     study = write_study(tmp_path / "study.yaml", minimal_study())

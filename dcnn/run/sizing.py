@@ -71,6 +71,6 @@ def choose_workers(requested: Optional[int], default: int, todo: list[Job], data
                     "%s of memory is available; -j %d would fit", requested, workers, gib(workers * need),
                     gib(need), gib(have), fits)
         return workers
-    log.warning("training %d runs at once, not %d (one per core): each needs about %s and %s of memory is "
+    log.warning("training %d runs at once, not %d: each worker process needs about %s and %s of memory is "
                 "available (-j N chooses)", fits, workers, gib(need), gib(have))
     return fits
