@@ -131,13 +131,6 @@ BAD = [
      "claims[0].check: it compares scratch@0.2 with itself: a claim compares two different things"),
     ("a claim comparing a learning rate with itself", lambda d: d["claims"][6]["check"].update(better=0.2),
      "claims[6].check: it compares learning rate 0.2 with itself: a claim compares two different things"),
-    ("a claim on one seed that no look can add to", lambda d: (d["analysis"].pop("max_seeds"),
-                                                               d["defaults"].update(seeds=1)),
-     "claims[0].check: scratch-augment@0.2 has 1 seed, and no verdict can be reached on one (allowed: seeds: 2 or "
-     "more, or analysis.max_seeds for dcnn run --decide to add them)"),
-    ("a claim on a test split the profile holds none of", lambda d: d["profiles"]["demo"].update(test_per_class=0),
-     "claims[0].check: test_loss_at_best needs a test split, and the profile holds none out (test_per_class: 0); "
-     "use a val_ metric or test_per_class above 0"),
     ("both margins on a claim", lambda d: d["claims"][0]["check"].update(margin=0.1, relative_margin=0.1),
      "claims[0].check: give one of margin (in the metric's units) and relative_margin (a share of b's mean), not "
      "both"),
@@ -175,6 +168,24 @@ def test_bad_yaml_is_one_line(tmp_path, capsys, name, text, message):
     assert main(["list", "--study", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("edit,warning", [
+    (lambda d: (d["analysis"].pop("max_seeds"), d["defaults"].update(seeds=1)),
+     "claims[0].check: can never be decided: scratch-augment@0.2 has 1 seed, and a verdict needs two or more "
+     "(seeds: 2, or analysis.max_seeds for dcnn run --decide)"),
+    (lambda d: d["profiles"]["demo"].update(test_per_class=0),
+     "claims[0].check: can never be decided: test_loss_at_best needs a test split, and the profile has none "
+     "(test_per_class: 0); use a val_ metric, or give the profile a test split"),
+])
+def test_a_claim_that_can_never_be_decided_is_said_once_per_claim(tmp_path, edit, warning):
+    from conftest import dcnn_here
+
+    path = _mutate(tmp_path, edit)
+    proc = dcnn_here("list", "--study", str(path), "--build", str(tmp_path / "b"))
+    assert proc.returncode == 0, proc.stderr                # the study stays valid: a smoke test at one seed
+    assert f"warning: {path}: {warning}\n" in proc.stderr
+    assert proc.stderr.count("claims[0].check") == 1
 
 
 def test_yaml_merge_keys_are_merges(tmp_path):

@@ -22,6 +22,7 @@ class DataSource:
     load: Callable[..., tuple[Any, Any]]           # (profile, study path, store, data_dir, decode) → (source, target)
     num_classes: Callable[[Any, Any], int]         # (profile, data_dir) → classes of the study's task, no decoding
     needs_data_dir: bool = False
+    no_test_split: Callable[[Any], Optional[str]] = lambda profile: None   # why it holds none out (None: it may)
 
 
 DATA_SOURCES: dict[str, DataSource] = {}
@@ -60,7 +61,8 @@ def _digits_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bo
     return digits_tasks(store, p, decode)
 
 
-register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits)))
+register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits),
+                         no_test_split=lambda p: None if p.test_per_class else "test_per_class: 0"))
 
 
 # ---- an ImageFolder ----------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ class ModelSpec:
     weights_rule: Callable[[Any], Optional[str]] = lambda profile: None   # why torchvision's weights cannot serve
     first_convs: Optional[Callable[[int], Optional[str]]] = None         # k → the freeze spec of its first k convs
     own: bool = True                          # built by dcnn (its layout known without torch)
+    min_image_size: Optional[int] = None      # the smallest images it takes (None: found on the meta device)
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -90,7 +91,7 @@ def torchvision_spec(name: str) -> ModelSpec:
 register_model(ModelSpec(
     "scratch_cnn", architectures.scratch_cnn, noun=lambda w: "the small CNN (three conv blocks and two linear layers)",
     label=lambda w: "the scratch CNN", layout={"features": 9, "avgpool": None, "classifier": 5},
-    head="classifier.4", step_cost=lambda batch_size: 0.25, takes_dropout=True, vgg_init=True,
+    head="classifier.4", step_cost=lambda batch_size: 0.25, takes_dropout=True, vgg_init=True, min_image_size=8,
     weights_rule=lambda profile: "scratch_cnn has no torchvision weights (allowed: false, or a pretrain block in "
                                  "the profile to pretrain it on a source task)"))
 
@@ -106,13 +107,13 @@ register_model(ModelSpec(
     noun=lambda w: "VGG16 in torchvision's layout" + (f" with every channel width divided by {w}" if w > 1 else ""),
     layout={"features": 31, "avgpool": None, "classifier": 7}, head="classifier.6",
     step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True, own_dropout=True,
-    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs))
+    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs, min_image_size=32))
 
 
 register_model(ModelSpec(
     "mlp", architectures.mlp, noun=lambda w: "a multilayer perceptron (the image pooled to 8×8, hidden layers of 256 and 128)",
     label=lambda w: "the MLP", layout={"avgpool": None, "features": 5, "classifier": 2}, head="classifier.1",
-    step_cost=lambda batch_size: 0.1, takes_dropout=True,
+    step_cost=lambda batch_size: 0.1, takes_dropout=True, min_image_size=1,
     weights_rule=lambda profile: "mlp has no torchvision weights (allowed: false, or a pretrain block in the profile "
                                  "to pretrain it on a source task)"))
 
@@ -140,6 +141,16 @@ def takes_images(name: str, size: int, width_divisor: int = 1) -> bool:
     except (RuntimeError, ValueError):
         return False
     return True
+
+
+def too_small(name: str, size: int, width_divisor: int = 1) -> Optional[int]:
+    """None when the model takes size×size images, else the smallest size it takes (0: none up to 4096).
+    dcnn's own models say it (no torch: three max-pools need 8 pixels, VGG16's five 32); any other is
+    tried on the meta device."""
+    spec = get_model(name)
+    if spec.min_image_size is not None:
+        return spec.min_image_size if size < spec.min_image_size else None
+    return None if takes_images(name, size, width_divisor) else (smallest_images(name, width_divisor) or 0)
 
 
 def smallest_images(name: str, width_divisor: int = 1, largest: int = 4096) -> Optional[int]:

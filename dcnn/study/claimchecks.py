@@ -1,19 +1,22 @@
 """A study's claims and analysis against its groups: each claim names runs that exist, compares two
-different things and can be decided; the analysis' cap and variance groups fit the study. Each
-failure is one line (the caller's ``fail``: a StudyError naming the file and key path)."""
+different things, and a claim that can never be decided is said; the analysis' cap and variance
+groups fit the study. Each failure is one line (the caller's ``fail``: a StudyError naming the file and
+key path)."""
 from __future__ import annotations
 
 import difflib
 from typing import Optional
 
+from ..registry.data import get_data_source
 from .schema import Profile, StudyFile
 from .spec import GroupSpec
 
 
-def check_claims(fail, f: StudyFile, groups: list[GroupSpec], profile: Optional[Profile] = None) -> None:
-    """Every run a claim names exists, it compares two different things, and it can be decided: two
-    seeds or more in each group it names (or a cap dcnn run --decide may grow them to), and on digits
-    a test split where it is about the test split."""
+def check_claims(fail, f: StudyFile, groups: list[GroupSpec], profile: Optional[Profile] = None,
+                 warn=lambda loc, msg: None) -> None:
+    """Every run a claim names exists and it compares two different things (else ``fail``); a claim no
+    verdict can ever decide is ``warn``ed of: a group of one seed that no cap lets dcnn run --decide
+    grow, or a test_ metric where the profile's data hold no test split."""
     by_name = {g.name: g for g in groups}
     for i, claim in enumerate(f.claims):
         for ref in claim.check.groups:
@@ -27,14 +30,13 @@ def check_claims(fail, f: StudyFile, groups: list[GroupSpec], profile: Optional[
             raise fail(f"claims[{i}].check", f"{same}: a claim compares two different things")
         few = next((by_name[r] for r in claim.check.groups if len(by_name[r].seeds) < 2), None)
         if few is not None and f.analysis.max_seeds is None:
-            raise fail(f"claims[{i}].check", f"{few.name} has {len(few.seeds)} seed, and no verdict can be reached "
-                                             "on one (allowed: seeds: 2 or more, or analysis.max_seeds for dcnn run "
-                                             "--decide to add them)")
-        metric = check.get(claim.check.kind)
-        if profile is not None and profile.data == "digits" and profile.test_per_class == 0 \
-                and str(metric).startswith("test_"):
-            raise fail(f"claims[{i}].check", f"{metric} needs a test split, and the profile holds none out "
-                                             "(test_per_class: 0); use a val_ metric or test_per_class above 0")
+            warn(f"claims[{i}].check", f"can never be decided: {few.name} has {len(few.seeds)} seed, and a verdict "
+                                       "needs two or more (seeds: 2, or analysis.max_seeds for dcnn run --decide)")
+        metric = str(check.get(claim.check.kind))
+        none = get_data_source(profile.data).no_test_split(profile) if profile is not None else None
+        if none and metric.startswith("test_"):
+            warn(f"claims[{i}].check", f"can never be decided: {metric} needs a test split, and the profile has "
+                                       f"none ({none}); use a val_ metric, or give the profile a test split")
 
 
 def _self_comparison(check: dict) -> Optional[str]:

@@ -7,6 +7,7 @@ model takes the profile's image size, are checked on a meta-device build, which 
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -14,13 +15,14 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ..registry.freezing import check_freeze
-from ..registry.models import MODELS, get_model, smallest_images, takes_images
+from ..registry.models import MODELS, get_model, too_small
 from .schema import Profile, StudyError, StudyFile, Sweep, Variant
 from .settings import INT_SETTINGS, SETTING_FIELDS, RunConfig, Training
 from .spec import GroupSpec, RunSpec, Study, group_name
 from .loader import load_study_file, one_line_error
 from .claimchecks import check_analysis, check_claims
 
+log = logging.getLogger("dcnn")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
 WHOLE = (*INT_SETTINGS, "frozen_conv_layers")          # sweepable values that must be whole numbers
 
@@ -71,8 +73,8 @@ def check_settings(fail, loc: str, s: dict[str, Any], profile: Profile) -> None:
     if s["pretrained"] and profile.backbone_source == "torchvision" and spec.weights_rule(profile):
         raise fail(f"{loc}.pretrained", spec.weights_rule(profile))
     width = profile.vgg_width_divisor if spec.takes_width else 1
-    if not takes_images(s["model"], profile.image_size, width):
-        least = smallest_images(s["model"], width)
+    least = too_small(s["model"], profile.image_size, width)
+    if least is not None:
         allowed = f"at least {least}" if least else "none up to 4096"
         raise fail(f"{loc}.model", f"{spec.label(width)} cannot take images of {profile.image_size}×"
                                    f"{profile.image_size} pixels (profile's image_size; allowed: {allowed})")
@@ -117,13 +119,16 @@ class Resolver:
     def fail(self, loc: str, msg: str) -> StudyError:
         return StudyError(f"{self.where}: {loc}: {msg}")
 
+    def warn(self, loc: str, msg: str) -> None:
+        log.warning("%s: %s: %s", self.where, loc, msg)
+
     def resolve(self) -> tuple[tuple[RunSpec, ...], tuple[GroupSpec, ...]]:
         self.check_names()
         for name, v in self.f.variants.items():
             self.add_variant(name, v)
         for name, sw in self.f.sweeps.items():
             self.add_sweep(name, sw)
-        check_claims(self.fail, self.f, self.groups, self.prof)
+        check_claims(self.fail, self.f, self.groups, self.prof, self.warn)
         check_analysis(self.fail, self.f, self.groups)
         return tuple(self.runs), tuple(self.groups)
 
