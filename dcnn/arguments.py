@@ -23,6 +23,9 @@ class _Parser(argparse.ArgumentParser):
         return super().parse_args(_glue_negative_values(args), namespace)
 
 
+VALUE_LISTS = ("--a", "--b", "--margin")   # judge's options whose value may start with a minus
+
+
 def _glue_negative_values(argv: Optional[Sequence[str]]) -> list[str]:
     """``judge --a -0.5,-0.6`` as ``--a=-0.5,-0.6``: argparse takes a value that starts with '-' for an
     option unless it is one plain negative number."""
@@ -33,9 +36,6 @@ def _glue_negative_values(argv: Optional[Sequence[str]]) -> list[str]:
         else:
             out.append(arg)
     return out
-
-
-VALUE_LISTS = ("--a", "--b", "--margin")   # judge's options whose value may start with a minus
 
 
 def count(what: str, low: int, high: Optional[int] = None) -> Callable[[str], int]:

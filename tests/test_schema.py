@@ -127,6 +127,9 @@ BAD = [
     ("momentum with adam", lambda d: d["variants"]["scratch"].update(optimizer="adam", momentum=0.9),
      "variants.scratch.momentum: 0.9 is for optimizer sgd; adam keeps its own moment estimates (remove momentum, "
      "or use optimizer: sgd)"),
+    ("momentum with adam in the pretraining", lambda d: d["profiles"]["demo"]["pretrain"].update(momentum=0.9),
+     "profiles.demo.pretrain: momentum 0.9 is for optimizer sgd; adam keeps its own moment estimates (remove "
+     "momentum, or use optimizer: sgd)"),
     ("a claim comparing a group with itself", lambda d: d["claims"][0]["check"].update(a="scratch@0.2"),
      "claims[0].check: it compares scratch@0.2 with itself: a claim compares two different things"),
     ("a claim comparing a learning rate with itself", lambda d: d["claims"][6]["check"].update(better=0.2),

@@ -28,10 +28,11 @@ from ..store.build import Store
 
 
 def most_jobs(study: Study, patterns: list[str]) -> int:
-    """The most jobs the selected runs can make before they are planned: each run, and each backbone
-    the profile pretrains."""
-    pretrain = study.profile.pretrain
-    return len(study.select(patterns)) + (pretrain.seeds if pretrain is not None else 0)
+    """The most jobs the selected runs can make before they are planned: each run, and each backbone the
+    profile pretrains for a model that a pretrained run uses."""
+    runs, pretrain = study.select(patterns), study.profile.pretrain
+    models = {r.settings.model for r in runs if r.settings.pretrained}
+    return len(runs) + (pretrain.seeds * len(models) if pretrain is not None else 0)
 
 
 def default_workers(study: Study, device: torch.device) -> int:
@@ -121,7 +122,7 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
         ctx.force = {j.key for j in p.jobs} if force else set()
         ctx.data_files, ctx.data = p.data_files, p.data
         if kind.local:                         # -j: at least 1, at most the runs to train, within memory
-            ctx.workers = choose_workers(requested, default, todo, p.data)
+            ctx.workers = min(ctx.workers, choose_workers(requested, default, todo, p.data))
         if not todo and ex is None:            # nothing to train: no pool, no cluster
             ctx.workers, kind = 1, get_executor("local")
         ex = ex or kind.make(ctx)

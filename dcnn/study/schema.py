@@ -163,6 +163,14 @@ class Pretrain(Strict):
     # backbone s mod seeds, so a group's seeds vary the backbone too.
     seeds: Annotated[int, Field(ge=1, le=100)] = 1
 
+    @model_validator(mode="after")
+    def _momentum_for_sgd(self) -> "Pretrain":
+        if self.momentum and self.optimizer != "sgd":
+            raise PydanticCustomError("profile", "momentum {m} is for optimizer sgd; {o} keeps its own moment "
+                                      "estimates (remove momentum, or use optimizer: sgd)",
+                                      {"m": f"{self.momentum:g}", "o": self.optimizer})
+        return self
+
 
 MAX_IMAGE_SIZE = 1024   # pixels a side: at 10^5 the digits alone would need 640 GB
 
