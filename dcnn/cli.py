@@ -171,10 +171,10 @@ def _say_summary(summary, args) -> int:
     for label, message in summary.failed:
         print(f"failed: {label}: {message}", file=sys.stderr)
     if summary.interrupted:
-        again = resume_command(args)
-        print(f"interrupted: finished runs are cached and unfinished ones resume from their last epoch; "
-              f"continue with: {again}", file=sys.stderr)
-        return EXIT_TERMINATED if summary.signal == signal.SIGTERM else EXIT_INTERRUPTED
+        terminated = summary.signal == signal.SIGTERM
+        print(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: finished runs are cached and unfinished "
+              f"ones resume from their last epoch; continue with: {resume_command(args)}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_RUN_FAILED if summary.failed else EXIT_OK
 
 

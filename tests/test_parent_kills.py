@@ -69,6 +69,7 @@ def test_no_worker_outlives_its_parent_and_the_rerun_resumes_exactly(reference, 
     if sig == signal.SIGTERM:                              # handled as Ctrl-C: after the epoch, checkpoints kept
         assert proc.returncode == 143, err
         assert "SIGTERM: stopping after the current epoch" in err and "Traceback" not in err
+        assert "terminated (SIGTERM): finished runs are cached" in err and "continue with: python -m dcnn" in err
         assert any(d.startswith("stopped after epoch") for d in progress_lines(err).values()), err
     else:
         assert proc.returncode == -signal.SIGKILL
