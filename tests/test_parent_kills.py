@@ -177,6 +177,28 @@ def test_ctrl_c_while_dcnn_loads_is_one_line(tmp_path):
         assert err.count("\n") == 1 and err.startswith("interrupted") and "Traceback" not in err, err
 
 
+def test_a_ctrl_c_a_library_re_raised_as_its_own_error_is_still_an_interruption(tmp_path, monkeypatch, capsys):
+    # CI saw it: on Python 3.11 a Ctrl-C inside a class body's __set_name__ (a library loading)
+    # comes out as "RuntimeError: Error calling __set_name__", its cause the KeyboardInterrupt
+    from dcnn import cli
+
+    def wrapped(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'cached_property' instance") from exc
+
+    monkeypatch.setattr(cli, "_dispatch", wrapped)
+    code = cli.main(["list", "--study", str(write_study(tmp_path / "s.yaml", minimal_study())),
+                     "--build", str(tmp_path / "b")])
+    err = capsys.readouterr().err
+    assert code == 130 and err.startswith("interrupted") and "internal error" not in err, err
+    assert not (tmp_path / "b" / "logs").exists()           # no traceback kept: it was not a bug
+    monkeypatch.setattr(cli, "_dispatch", lambda args: 1 / 0)
+    assert cli.main(["list", "--study", str(tmp_path / "s.yaml"), "--build", str(tmp_path / "b")]) == 1
+    assert "internal error: ZeroDivisionError" in capsys.readouterr().err
+
+
 def _hint(stderr: str) -> list[str]:
     line = next(l for l in stderr.splitlines() if "continue with: " in l)
     return shlex.split(line.split("continue with: ", 1)[1])
