@@ -50,6 +50,9 @@ def _report_parser(sub) -> None:
     rep.add_argument("--device", default="auto", help="device for --run-missing")
     rep.add_argument("-j", "--jobs", type=int, default=None, help="runs trained at once, for --run-missing")
     rep.add_argument("--no-pdf", action="store_true", help="HTML and results.json only")
+    rep.add_argument("--watch", action="store_true",
+                     help="serve build/report.html on localhost and write it again whenever a run finishes (Ctrl-C stops)")
+    rep.add_argument("--port", type=int, default=8000, help="--watch: the port (default 8000; 0: any free one)")
 
 
 def _list_parser(sub) -> None:
@@ -95,9 +98,18 @@ def _diff_parser(sub) -> None:
     dif.add_argument("--json", action="store_true", help="machine-readable output (docs/diff.md)")
 
 
+def _export_parser(sub) -> None:
+    exp = sub.add_parser("export", help="a build's runs for another tool: tensorboard")
+    exp.add_argument("format", choices=("tensorboard",), help="tensorboard: one run directory per run, its scalars "
+                                                             "and its settings and metrics (HParams)")
+    exp.add_argument("out", help="the folder to write (tensorboard --logdir OUT)")
+    exp.add_argument("--build", default="build", help="the build to export (default: ./build)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dcnn", description="Declared, cached, reproducible ablation studies with a generated report.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser, _diff_parser):
+    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser, _diff_parser,
+                _export_parser):
         add(sub)
     return parser
