@@ -1,15 +1,19 @@
 """python -m dcnn {run,report,list,judge,calibrate,diff} — exit codes: 0 success, 1 a run failed (or a bug
-in dcnn: its traceback goes to a log file the terminal names), 2 bad input, 130 interrupted."""
+in dcnn: its traceback goes to a log file the terminal names), 2 bad input, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM, handled as Ctrl-C is)."""
 from __future__ import annotations
 
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
-from .arguments import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED, build_parser
+from .arguments import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUN_FAILED, EXIT_TERMINATED, build_parser,
+                        resume_command)
 
 
 class _OneLine(logging.Formatter):
@@ -26,7 +30,34 @@ def _setup_logging(verbose: bool) -> None:
     log.propagate = False
 
 
+def _terminate(signum, frame) -> None:
+    from .errors import Terminated
+
+    raise Terminated
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    """The command line; SIGTERM is handled as Ctrl-C is for the length of the command."""
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:    # while the arguments are read and the study loads: no work begun
+        return _interrupted(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    from .errors import Terminated
+
+    print(f"{'terminated' if isinstance(exc, Terminated) else 'interrupted'}; finished runs are cached, "
+          "unfinished ones resume from their last epoch", file=sys.stderr)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def _main(argv: Optional[list[str]]) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(getattr(args, "verbose", False))
     from .errors import InputError
@@ -40,10 +71,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     except StoreError as exc:          # the build directory cannot be written or read
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_RUN_FAILED
-    except KeyboardInterrupt:
-        print("interrupted; finished runs are cached, unfinished ones resume from their last epoch",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:   # (Terminated too: SIGTERM)
+        return _interrupted(exc)
     except BrokenPipeError:   # `dcnn list | head`: the reader has gone, which is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
@@ -61,10 +90,12 @@ def _dispatch(args) -> int:
         return _cmd_diff(args)
     if args.command == "export":
         return _cmd_export(args)
-    from .store.build import Store
+    from .store.build import Store, check_build_path
     from .study.resolve import load_study
 
+    check_build_path(Path(args.build))
     study = load_study(args.study, args.profile, extra_seeds=Store(args.build).read_extra_seeds())
+    _check_data_flag(study, args)
     if args.command == "run" and args.decide:
         return _cmd_decide(args)
     if args.command == "run":
@@ -74,6 +105,16 @@ def _dispatch(args) -> int:
     if args.command == "calibrate":
         return _cmd_calibrate(study, args)
     return _cmd_list(study, args)
+
+
+def _check_data_flag(study, args) -> None:
+    """--data with a profile that reads no data directory would be ignored: say so instead."""
+    from .errors import ArgumentError
+    from .registry.data import get_data_source
+
+    if args.data is not None and not get_data_source(study.profile.data).needs_data_dir:
+        raise ArgumentError(f"--data {args.data}: profile '{args.profile}' has data: {study.profile.data}, which "
+                            "reads no data directory; pass --profile with an imagefolder profile, or leave --data out")
 
 
 def _write_traceback(build: Optional[str]) -> Path:
@@ -101,7 +142,7 @@ def _train(study, args, patterns: list[str], force: bool = False, executor: str 
 
     summary = run_study(study, Path(args.build), patterns=patterns, data_dir=args.data, device=args.device,
                         workers=args.jobs, force=force, executor=executor, ray_address=ray_address)
-    return _say_summary(summary, args, patterns)
+    return _say_summary(summary, args)
 
 
 def _cmd_decide(args) -> int:
@@ -117,10 +158,10 @@ def _cmd_decide(args) -> int:
                                     Path(args.build), train, data_dir=args.data, new_plan=args.new_plan)
     words = lambda c: ", ".join(f"{c[v]} {v}" for v in ("supported", "contradicted", "inconclusive"))  # noqa: E731
     print(f"claims before: {words(before)}; after: {words(after)}", file=sys.stderr)
-    return _say_summary(summary, args, [])
+    return _say_summary(summary, args)
 
 
-def _say_summary(summary, args, patterns: list[str]) -> int:
+def _say_summary(summary, args) -> int:
     from .run.progress import fmt_time
 
     parts = [f"{summary.trained} trained", f"{summary.cached} cached"]
@@ -132,10 +173,10 @@ def _say_summary(summary, args, patterns: list[str]) -> int:
     for label, message in summary.failed:
         print(f"failed: {label}: {message}", file=sys.stderr)
     if summary.interrupted:
-        again = " ".join(["python -m dcnn run", *patterns, f"--study {args.study}", f"--build {args.build}"])
-        print(f"interrupted: finished runs are cached and unfinished ones resume from their last epoch; "
-              f"continue with: {again}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        terminated = summary.signal == signal.SIGTERM
+        print(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: finished runs are cached and unfinished "
+              f"ones resume from their last epoch; continue with: {resume_command(args)}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_RUN_FAILED if summary.failed else EXIT_OK
 
 
@@ -144,6 +185,11 @@ def _cmd_run(study, args) -> int:
         print("error: --new-plan: only with --decide (it replaces the plan of looks --decide recorded)",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.ray_address is not None and args.executor != "ray":
+        from .errors import ArgumentError
+
+        raise ArgumentError(f"--ray-address {args.ray_address}: only with --executor ray (it names the Ray cluster "
+                            "to train on)")
     study.select(args.variants)  # an unknown name fails before any work
     return _train(study, args, args.variants, force=args.force, executor=args.executor,
                   ray_address=args.ray_address)
@@ -155,7 +201,7 @@ def _cmd_report(study, args) -> int:
     rc = EXIT_OK
     if args.run_missing:
         rc = _train(study, args, [])
-        if rc == EXIT_INTERRUPTED:
+        if rc in (EXIT_INTERRUPTED, EXIT_TERMINATED):
             return rc
     from .report import write_report
 
@@ -228,9 +274,6 @@ def _cmd_calibrate(study, args) -> int:
     """python -m dcnn calibrate: the study's claims simulated where nothing differs (analysis/calibration.py)."""
     from .results.calibrate import calibrate_study, format_calibration
 
-    if args.n < 10:
-        print(f"error: --n: {args.n} is too few synthetic studies (at least 10)", file=sys.stderr)
-        return EXIT_BAD_INPUT
     out = calibrate_study(study, Path(args.build), n=args.n, seed=args.seed, correction=args.correction,
                           data_dir=args.data)
     print(json.dumps(out, indent=2) if args.json else format_calibration(out))

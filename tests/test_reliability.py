@@ -185,7 +185,7 @@ def test_ctrl_c_stops_each_running_run_at_an_epoch_boundary_and_the_rerun_contin
     err = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, err
     assert "stopping after the current epoch" in err
-    assert "continue with: python -m dcnn run" in err
+    assert "continue with: python -m dcnn report --study" in err
     stopped = {label: detail for label, detail in progress_lines(err).items() if detail.startswith("stopped after")}
     assert stopped, err                                            # a running run stopped, it did not run on
     on_disk = checkpoint_epochs(build)

@@ -23,7 +23,8 @@ def test_epochs_csv_has_a_row_per_run_and_finished_epoch_equal_to_results_json(p
     want = [(r["key"], h["epoch"]) for r in results["runs"] for h in r["history"]]
     assert list(zip(epochs["key"], epochs["epoch"])) == want
     assert {"group", "variant", "lr", "seed", "key", "epoch", "train_loss", "val_loss", "val_acc", "test_loss",
-            "test_acc", "lr", "seconds", "val_top_share", "val_logit_range"} <= set(epochs.columns)
+            "test_acc", "epoch_lr", "seconds", "val_top_share", "val_logit_range"} <= set(epochs.columns)
+    assert list(epochs["lr"]) == [r["lr"] for r in results["runs"] for _ in r["history"]]
     flat = [h for r in results["runs"] for h in r["history"]]
     for column in ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc"):
         assert all(math.isclose(a, h[column], rel_tol=1e-12) for a, h in zip(epochs[column], flat)), column

@@ -244,4 +244,5 @@ def test_calibrate_prints_the_false_verdict_rate_and_the_report_cites_it(paper_s
     dcnn_here("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
     assert load_results(build)["study"]["calibration"]["correction"] == "holm"         # an override is not kept
     bad = dcnn_here("calibrate", "--n", "3", "--study", str(study), "--build", str(build))
-    assert bad.returncode == 2 and bad.stderr.strip() == "error: --n: 3 is too few synthetic studies (at least 10)"
+    assert bad.returncode == 2 and bad.stderr.strip() == ("dcnn calibrate: error: argument --n: 3 is out of range for "
+                                                          "the synthetic studies (allowed: 10 to 100000) (see --help)")

@@ -73,18 +73,44 @@ def judge(kind: str, a: Sequence[float], b: Sequence[float], *, margin: Union[No
         raise ArgumentError(f"alpha: {alpha} must be in (0, 0.5]")
     if looks < 1 or not 1 <= look <= looks:
         raise ArgumentError(f"look: {look} of {looks} looks (allowed: 1 ≤ look ≤ looks)")
-    check = {kind: "best_val_loss", "a": "a@1", "b": "b@1", **(parse_margin(margin) if CLAIM_KINDS[kind].margins else {})}
+    margins = parse_margin(margin) if CLAIM_KINDS[kind].margins else {}
+    if "relative_margin" in margins and sum(b) == 0:
+        raise ArgumentError("margin: a share of b's mean is no margin where that mean is 0; give one in the values' "
+                            "units (--margin 0.1)")
+    # The tests are the same on values scaled by a power of two (exact: only the exponent moves), and on
+    # values near 1 no square overflows and no simulation meets an infinity.
+    e = _exponent(a + b)
+    a, b = [math.ldexp(v, -e) for v in a], [math.ldexp(v, -e) for v in b]
+    if "margin" in margins:
+        margins = {"margin": math.ldexp(margins["margin"], -e)}
+    check = {kind: "best_val_loss", "a": "a@1", "b": "b@1", **margins}
     results = results_from({"a@1": [{"best_val_loss": v} for v in a], "b@1": [{"best_val_loss": v} for v in b]})
     entry = judge_claims(results, [{"check": check}], Judging(alpha=alpha), correction="none", looks=looks)[0]
     c = entry["comparison"]
     eq = entry.get("equivalence", {})
     ci = (eq.get("ci_low"), eq.get("ci_high")) if eq else (c.get("ci_low"), c.get("ci_high"))
-    return {"kind": kind, "verdict": entry["verdict"], "p_value": entry["p_value"], "ci": list(ci),
+    unit = lambda v: None if v is None else _unscaled(v, e)  # noqa: E731
+    return {"kind": kind, "verdict": entry["verdict"], "p_value": entry["p_value"], "ci": [unit(v) for v in ci],
             "confidence": eq.get("confidence") if eq else c.get("confidence"),
-            "hedges_g": c.get("hedges_g"), "detectable_difference": c.get("mde"),
-            "seeds_needed": c.get("needed_seeds"), "difference": c["difference"],
-            "margin": (entry.get("similar_margin") or entry.get("worse_margin") or {}).get("value"), "alpha": alpha, "looks": looks, "look": look,
-            "alpha_per_look": entry["alpha_per_look"], "reason": entry["reason"]}
+            "hedges_g": c.get("hedges_g"), "detectable_difference": unit(c.get("mde")),
+            "seeds_needed": c.get("needed_seeds"), "difference": unit(c["difference"]),
+            "margin": unit((entry.get("similar_margin") or entry.get("worse_margin") or {}).get("value")),
+            "alpha": alpha, "looks": looks, "look": look, "alpha_per_look": entry["alpha_per_look"],
+            "reason": entry["reason"]}
+
+
+def _exponent(values: list[float]) -> int:
+    """0 for values of ordinary size (every result to the last digit as before), else the binary exponent
+    of the largest: dividing by 2**e brings it into [0.5, 1)."""
+    top = max(abs(v) for v in values)
+    return 0 if top == 0 or 1e-100 < top < 1e100 else math.frexp(top)[1]
+
+
+def _unscaled(value: float, e: int) -> float:
+    try:
+        return math.ldexp(value, e)
+    except OverflowError:      # an interval wider than the largest float: infinite, as a float can say
+        return math.copysign(math.inf, value)
 
 
 def format_judgement(j: dict) -> str:

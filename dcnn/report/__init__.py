@@ -98,9 +98,9 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True, liv
         log.warning("... and %d more runs not run yet or failed", len(missing) - 20)
     paths = [build / "results.json", build / "report.html"]
     faults.hit("report.write")
+    context = build_context(study, results, build / "figures")     # (the figures drawn first: the largest files)
     atomic_write(paths[0], json.dumps(results.model_dump(mode="json"), indent=1, allow_nan=False).encode())
     write_tables(build, results, lambda path, data: atomic_write(path, data, fsync=False))
-    context = build_context(study, results, build / "figures")
     html = render(context)
     atomic_write(paths[1], (html.replace("</body>", live + "\n</body>") if live else html).encode())
     for fig in all_figures(context["parts"]):   # the numbers behind every figure, linked from the HTML

@@ -54,7 +54,10 @@ def epoch_rows(results: Results) -> list[dict]:
     out = []
     for run in results.runs:
         ident = {c: getattr(run, c) for c in EPOCH_ID}
-        out += [{**ident, **epoch.model_dump()} for epoch in run.history]
+        for epoch in run.history:
+            row = epoch.model_dump()
+            row["epoch_lr"] = row.pop("lr")           # (the rate of the epoch's last step; "lr" is the run's)
+            out.append({**ident, **row})
     return out
 
 
