@@ -93,6 +93,9 @@ def _report_parser(sub) -> None:
     rep.add_argument("-j", "--jobs", type=count("runs trained at once", 1), default=None,
                      help="runs trained at once, for --run-missing")
     rep.add_argument("--no-pdf", action="store_true", help="HTML and results.json only")
+    rep.add_argument("--watch", action="store_true",
+                     help="serve build/report.html on localhost and write it again whenever a run finishes (Ctrl-C stops)")
+    rep.add_argument("--port", type=count("port", 0, 65535), default=8000, help="--watch: the port (default 8000; 0: any free one)")
 
 
 def _list_parser(sub) -> None:
@@ -140,6 +143,14 @@ def _diff_parser(sub) -> None:
     dif.add_argument("--json", action="store_true", help="machine-readable output (docs/diff.md)")
 
 
+def _export_parser(sub) -> None:
+    exp = sub.add_parser("export", help="a build's runs for another tool: tensorboard")
+    exp.add_argument("format", choices=("tensorboard",), help="tensorboard: one run directory per run, its scalars "
+                                                             "and its settings and metrics (HParams)")
+    exp.add_argument("out", help="the folder to write (tensorboard --logdir OUT)")
+    exp.add_argument("--build", default="build", help="the build to export (default: ./build)")
+
+
 def resume_command(args: argparse.Namespace) -> str:
     """The command that continues an interrupted ``run`` or ``report --run-missing``: the one that was
     run, with every flag that chooses what trains and where (``--force`` left out: it would start the
@@ -162,6 +173,7 @@ def resume_command(args: argparse.Namespace) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dcnn", description="Declared, cached, reproducible ablation studies with a generated report.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser, _diff_parser):
+    for add in (_run_parser, _report_parser, _list_parser, _judge_parser, _calibrate_parser, _diff_parser,
+                _export_parser):
         add(sub)
     return parser

@@ -102,6 +102,8 @@ def _dispatch(args) -> int:
         return _cmd_judge(args)
     if args.command == "diff":
         return _cmd_diff(args)
+    if args.command == "export":
+        return _cmd_export(args)
     from .store.build import Store, check_build_path
     from .study.resolve import load_study
 
@@ -208,6 +210,8 @@ def _cmd_run(study, args) -> int:
 
 
 def _cmd_report(study, args) -> int:
+    if args.watch:
+        return _cmd_watch(study, args)
     rc = EXIT_OK
     if args.run_missing:
         rc = _train(study, args, [])
@@ -219,6 +223,17 @@ def _cmd_report(study, args) -> int:
     for path in out:
         print(f"wrote {path}", file=sys.stderr)
     return rc
+
+
+def _cmd_watch(study, args) -> int:
+    """report --watch: serve the report and write it again as runs finish (report/watch.py)."""
+    from .report import write_report
+    from .report.watch import LIVE_SCRIPT, watch
+
+    def write() -> None:
+        write_report(study, Path(args.build), data_dir=args.data, pdf=False, live=LIVE_SCRIPT)
+    train = (lambda: _train(study, args, [])) if args.run_missing else None
+    return watch(write, Path(args.build), args.port, train)
 
 
 def _cmd_list(study, args) -> int:
@@ -245,6 +260,18 @@ def _cmd_judge(args) -> int:
     j = judge(args.kind, values["a"], values["b"], margin=args.margin, alpha=args.alpha, looks=args.looks,
               look=args.look)
     print(json.dumps(j, indent=2) if args.json else format_judgement(j))
+    return EXIT_OK
+
+
+def _cmd_export(args) -> int:
+    """python -m dcnn export tensorboard DIR: a build's runs for TensorBoard (results/export.py)."""
+    from .errors import InputError
+    from .results.export import export_tensorboard
+
+    if not (Path(args.build) / "results.json").exists():
+        raise InputError(f"{args.build}: no results.json to export (run python -m dcnn report first)")
+    n = export_tensorboard(Path(args.build), Path(args.out))
+    print(f"wrote {n} runs to {args.out} (tensorboard --logdir {args.out})", file=sys.stderr)
     return EXIT_OK
 
 

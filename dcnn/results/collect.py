@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .. import analysis
+from ..analysis.confusion import group_confusion
 from ..study.resolve import RunSpec, Study
 from ..study.settings import SETTING_WORDS
 from ..data.cache import StudyData
@@ -52,13 +53,13 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
                 total_params=record["total_params"], num_classes=record["num_classes"], history=history,
                 metrics=analysis.compute_metrics(history, record["num_classes"], tol, class_counts),
                 diverged_epoch=record.get("diverged_epoch"), divergence=record.get("divergence"),
-                stopped_early=record.get("stopped_early"),
+                stopped_early=record.get("stopped_early"), confusion=record.get("confusion"),
                 train_seconds=record.get("train_seconds"),
                 device=record.get("env", {}).get("device_name"), env=record.get("env"))
     return base
 
 
-def _group_entry(study: Study, g, runs: list[dict]) -> dict:
+def _group_entry(study: Study, g, runs: list[dict], classes: tuple = ()) -> dict:
     idx = [i for i, r in enumerate(study.runs) if r.group == g.name]
     first = study.runs[idx[0]] if idx else None
     entry = {"group": g.name, "variant": g.variant, "lr": g.lr, "title": g.title, "heading": g.heading,
@@ -69,6 +70,8 @@ def _group_entry(study: Study, g, runs: list[dict]) -> dict:
              "batch_size": first.settings.batch_size if first else None,
              "settings": _settings(first.settings) if first else None}
     entry.update(analysis.summarise_group([runs[i] for i in idx]))
+    done = [runs[i] for i in idx if runs[i]["status"] in DONE]
+    entry["confusion"] = group_confusion(done, classes)
     return entry
 
 
@@ -183,7 +186,7 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     pretraining = _pretraining(study, data, pretrains, jobs, store)
     results: dict[str, Any] = {
         "format": RESULTS_FORMAT, "study": _study_entry(study, data, data_dir, pretraining, runs), "runs": runs,
-        "groups": [_group_entry(study, g, runs) for g in study.groups],
+        "groups": [_group_entry(study, g, runs, data.target.classes) for g in study.groups],
         "comparisons": [], "claims": [], "sweeps": [],
     }
     comps = _add_comparisons(results, study.file.analysis.alpha)

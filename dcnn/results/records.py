@@ -112,6 +112,31 @@ class Env(Record):
     cores: Optional[int] = None
 
 
+class Confused(Record):
+    """One of a split's largest confusions: images of class ``true`` predicted as ``predicted``."""
+
+    true: int
+    predicted: int
+    count: int
+    share: float = Field(description="of the true class's images")
+
+
+class SplitConfusion(Record):
+    """A split's confusion at the run's best epoch (classes by index, as the study's data lists them)."""
+
+    per_class_accuracy: list[Optional[float]]
+    per_class_images: list[int]
+    top: list[Confused] = Field(description="the largest off-diagonal cells, largest first")
+    matrix: Optional[list[list[int]]] = Field(None, description="matrix[true][predicted] image counts; null "
+                                              "past 20 classes (only the per-class accuracy and top are kept)")
+
+
+class Confusion(Record):
+    epoch: int = Field(description="the best epoch (the first reaching the lowest validation loss)")
+    val: Optional[SplitConfusion] = None
+    test: Optional[SplitConfusion] = None
+
+
 class Run(Record):
     """One run: variant × learning rate × seed."""
 
@@ -140,6 +165,8 @@ class Run(Record):
     env: Optional[Env] = None
     backbone: Optional[int] = Field(None, description="which of the study's backbones it fine-tunes (null: none)")
     stopped_early: Optional[int] = Field(None, description="early_stop: the epoch after which it stopped")
+    confusion: Optional[Confusion] = Field(None, description="which classes it confuses, at its best epoch (null: "
+                                           "trained before dcnn recorded it)")
 
 
 # ---- seeds, comparisons ------------------------------------------------------------------------------
@@ -191,6 +218,18 @@ class Comparison(Uncertainty):
     value: Optional[Number] = Field(None, description="a sweep's comparison: the value of the swept setting")
 
 
+class GroupConfusion(Record):
+    """A group's confusion, summed over its seeds at each one's best epoch."""
+
+    split: str = Field(description="test, where the runs have a test split; else val")
+    n_runs: int
+    classes: list[str]
+    per_class_images: list[int]
+    per_class_accuracy: list[Optional[float]]
+    top: list[Confused] = Field(description="the largest confusions, largest first: top[0] is the most confused pair")
+    matrix: Optional[list[list[int]]] = Field(None, description="summed matrix[true][predicted]; null past 20 classes")
+
+
 class Group(Record):
     """A variant at one learning rate: its seeds' statistics."""
 
@@ -222,6 +261,7 @@ class Group(Record):
     comparison: Optional[int] = Field(None, description="index into comparisons: against what it builds on")
     also_comparisons: list[int] = []
     lr_comparisons: list[int] = []
+    confusion: Optional[GroupConfusion] = None
 
 
 

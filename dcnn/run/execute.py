@@ -19,7 +19,7 @@ from ..data.cache import StudyData, load_task_files
 from .plan import Backbone, Job, code_version, is_cached
 from .machine import cores, cpu_model
 from ..store.build import Store, StoreError
-from ..train.fit import FitResult, fit
+from ..train.fit import FitResult, confusion_payload, fit
 
 
 @dataclass
@@ -107,6 +107,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     payload = {
         "kind": job.kind.value, "label": job.label, "status": result.status, "history": result.history,
         "diverged_epoch": result.diverged_epoch, "divergence": result.divergence, "stopped_early": result.stopped_early,
+        "confusion": confusion_payload(result.confusion),
         "trainable_params": result.trainable_params, "frozen_batchnorms": result.frozen_batchnorms,
         "total_params": result.total_params, "num_classes": task.num_classes, "config": job.config.key_fields(),
         "backbone": str(job.backbone) if job.backbone else None, "code_version": code_version(), "data": job.data,
