@@ -118,8 +118,16 @@ def _judge_parser(sub) -> None:
                      help="similar, not_worse: the margin in the values' units (0.1) or a share of b's mean "
                           "(10%%; default 10%%)")
     jdg.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    jdg.add_argument("--looks", type=int, default=1, help="planned looks: each is tested at alpha / looks")
-    jdg.add_argument("--look", type=int, default=1, help="which look this is")
+    jdg.add_argument("--looks", type=int, default=1,
+                     help="the claim's planned looks (max_seeds - declared seeds + 1); each spends its share of alpha")
+    jdg.add_argument("--look", type=int, default=1,
+                     help="which look this is: the values are its seeds (look 1: the declared ones; look 1 spends "
+                          "declared / max_seeds of alpha, each later one 1 / max_seeds)")
+    jdg.add_argument("--family", type=int, default=1, help="how many claims the study corrects together (default 1)")
+    jdg.add_argument("--decided", type=int, default=0,
+                     help="how many of the other claims are decided at this look (Holm's step; default 0)")
+    jdg.add_argument("--correction", choices=("holm", "bonferroni", "none"), default="holm",
+                     help="the study's correction over the claims (default holm)")
     jdg.add_argument("--json", action="store_true", help="machine-readable output")
 
 

@@ -258,7 +258,7 @@ def _cmd_judge(args) -> int:
 
     values = {side: [v for v in getattr(args, side).split(",") if v.strip()] for side in ("a", "b")}
     j = judge(args.kind, values["a"], values["b"], margin=args.margin, alpha=args.alpha, looks=args.looks,
-              look=args.look)
+              look=args.look, family=args.family, decided=args.decided, correction=args.correction)
     print(json.dumps(j, indent=2) if args.json else format_judgement(j))
     return EXIT_OK
 

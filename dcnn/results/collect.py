@@ -89,7 +89,7 @@ class _Comparisons:
         return len(self.items) - 1
 
     def compare(self, a: str, b: str, kind: str) -> int:
-        return self.add(analysis.compare(self.results, a, b, "best_val_loss", self.alpha), kind)
+        return self.add(analysis.compare(self.results, a, b, "best_val_loss", self.alpha, uncertainty=False), kind)
 
 
 def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
@@ -106,15 +106,19 @@ def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
             continue
         for h in [h for h in groups if h["variant"] == g["variant"] and h["lr"] > g["lr"]]:
             g.setdefault("lr_comparisons", []).append(comps.compare(g["group"], h["group"], "learning_rate"))
-    lr_comps = [ci for g in groups for ci in g.get("lr_comparisons", [])]
-    dirs = [analysis.direction(comps.items[ci]) for ci in lr_comps]
-    highs = [analysis.group_by_name(results, comps.items[ci]["b"]) for ci in lr_comps]
-    results["learning_rates"] = {
-        "n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
-        "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps,
-        "n_high_diverged": sum(h["n_done"] > 0 and h["n_diverged"] == h["n_done"] for h in highs),
-        "n_high_never_learned": sum(h["n_done"] > h["n_diverged"] and h["n_learned"] == 0 for h in highs)}
     return comps
+
+
+def _learning_rates(results: dict) -> dict:
+    """The learning-rate table's counts, from the comparisons' verdicts (settled by their q-values)."""
+    items = results["comparisons"]
+    lr_comps = [ci for g in results["groups"] for ci in g.get("lr_comparisons", [])]
+    dirs = [analysis.direction(items[ci]) for ci in lr_comps]
+    highs = [analysis.group_by_name(results, items[ci]["b"]) for ci in lr_comps]
+    return {"n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
+            "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps,
+            "n_high_diverged": sum(h["n_done"] > 0 and h["n_diverged"] == h["n_done"] for h in highs),
+            "n_high_never_learned": sum(h["n_done"] > h["n_diverged"] and h["n_learned"] == 0 for h in highs)}
 
 
 def _add_claims(results: dict, study: Study, build: Path) -> None:
@@ -127,15 +131,17 @@ def _add_claims(results: dict, study: Study, build: Path) -> None:
     claims = [{"section": c.section, "says": c.says, "check": c.check.model_dump(exclude_none=True)}
               for c in study.file.claims]
     how = analysis.Judging(alpha=an.alpha, similar_margin=an.similar_margin, correction=an.correction)
-    results["claims"] = analysis.judge_claims(results, claims, how, correction=an.correction, looks=plan["looks"],
-                                              max_seeds=an.max_seeds)
+    results["claims"] = analysis.judge_claims(results, claims, how, correction=an.correction, max_seeds=an.max_seeds)
 
 
-def _add_q_values(results: dict) -> None:
-    """Benjamini–Hochberg q-values over every comparison the report prints (an exploratory family)."""
+def _add_q_values(results: dict, alpha: float) -> None:
+    """Benjamini–Hochberg q-values over every comparison the report prints (an exploratory family), and
+    each one's verdict by them: lower / higher only when its q-value is below alpha (analysis.settle_family)."""
     items = results["comparisons"]
-    for c, q in zip(items, analysis.q_values([c["p_value"] for c in items])):
-        c["q_value"] = q
+    analysis.settle_family(items, alpha)
+    for sw in results["sweeps"]:
+        sw["worse_from"] = analysis.worse_from(sw["comparisons_to_baseline"])
+    results["learning_rates"] = _learning_rates(results)
     results["study"]["methods"] = {"n_comparisons": sum(c["p_value"] is not None for c in items),
                                    "n_claims": len(results["claims"])}
 
@@ -191,8 +197,9 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     }
     comps = _add_comparisons(results, study.file.analysis.alpha)
     _add_sweeps(results, study, comps)
+    _add_q_values(results, study.file.analysis.alpha)
     _add_claims(results, study, build)
-    _add_q_values(results)
+    results["study"]["methods"]["n_claims"] = len(results["claims"])
     results["variance"] = analysis.variance_entries(results, study.file.analysis.variance)
     results["selection"] = analysis.selection_summary(results, study.file.analysis.alpha)
     results["provenance"] = provenance(study.path, runs, results["groups"], pretraining)
