@@ -140,8 +140,7 @@ def test_matters_more_gives_false_verdicts_at_most_at_alpha_where_nothing_differ
                 "factors": [{"name": "d", "metric": "best_val_loss", "over": over, "cells": cells}]}
     claim = [{"check": {"matters_more": "d", "factor": factor, "than": than}}]
     for cap in (3, 5, 8):
-        out = calibrate(skeleton, claim, A.Judging(alpha=0.05), looks=A.planned_looks(3, cap),
-                        cap=cap if cap > 3 else None, n=N, seed=cap)
+        out = calibrate(skeleton, claim, A.Judging(alpha=0.05), cap=cap if cap > 3 else None, n=N, seed=cap)
         assert out["family_rate"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / N), (cap, out)
         assert set(out["per_kind"]) == {"matters_more"}
 

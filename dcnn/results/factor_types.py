@@ -74,9 +74,13 @@ class Importance(Record):
     factor_share: Optional[float] = None
     than_share: Optional[float] = None
     difference: Optional[float] = None
-    ci_low: Optional[float] = None
+    ci_low: Optional[float] = None          # descriptive: at 1 − alpha
     ci_high: Optional[float] = None
     confidence: Optional[float] = None
+    level: Optional[float] = None           # the claim's level (its Holm step and look's share of alpha)
+    decision_low: Optional[float] = None    # the interval at 1 − level, which the verdict agrees with
+    decision_high: Optional[float] = None
+    decision_confidence: Optional[float] = None
     p_above: Optional[float] = None
     p_below: Optional[float] = None
     refused: Optional[str] = None

@@ -33,9 +33,20 @@ class ClaimKind:
     holds: Optional[Callable[[dict, dict], bool]] = None            # flags: (run metrics, check) → it shows it (counted)
     margin: Optional[Callable[[dict, dict, float], float]] = None   # flags: (run metrics, check, tol) → per-seed margin
     margin_words: str = ""              # flags: what that margin measures
-    # calibrate: the verdicts that are false where nothing differs, the metrics' centre it needs there,
+    # After the claims are corrected together: (results at the claim's look, entry, level, uncertainty) →
+    # its comparisons' verdicts, counts and intervals at ``level``, the alpha its own p is compared with.
+    settle: Optional[Callable[[dict, dict, float, bool], None]] = None
+    # (results at the claim's look, entry, level, seeds) → the power with which that many seeds per group
+    # would show what its evidence shows at ``level`` (None where its seeds cannot tell): futility, seeds.
+    reach: Optional[Callable[[dict, dict, float, int], Optional[float]]] = None
+    # calibrate: the verdicts that are false where nothing differs; by how much the claim holds in a world
+    # whose true means are mean(group, key) (key: a metric, or "margin:<kind>" for a flag's per-seed
+    # margin): positive when it holds, negative when its opposite does, 0 on the boundary; the shifts of the true means that make it least favourable to this claim, {(group, key): shift}
+    # (results: the study's own, for its spreads); the metrics' centre it needs where nothing differs,
     # and how it sets a drawn run's metrics so that its margin is centred on 0 (m, check, noise(key)).
     false_when: tuple[str, ...] = (SUPPORTED, CONTRADICTED)
+    truth: Optional[Callable[[dict, Callable[[str, str], float], list[str]], float]] = None
+    least_favourable: Optional[Callable[[dict, Callable, Callable, list[str]], dict]] = None
     null_centre: dict[str, Callable[[float], float]] = field(default_factory=dict)   # metric → chance loss → value
     null: Optional[Callable[[dict, dict, Callable[[str], float]], None]] = None
     # A kind whose groups and metric are not its check's own (matters_more: an analysis' cells): the
@@ -49,6 +60,15 @@ class ClaimKind:
     context: tuple[str, ...] = ()
     refs: Optional[Callable[[dict, dict[str, list[str]]], Optional[str]]] = None
     key_name: str = ""
+    # calibrate: (check, the study's skeleton) → the check with what its ``truth`` needs to know of the study
+    # (matters_more: its analysis' cells and their levels).
+    for_calibration: Optional[Callable[[dict, dict], dict]] = None
+
+    def false_in(self, check: dict, mean: Callable[[str, str], float], groups: list[str]) -> tuple[str, ...]:
+        """The verdicts that are false in a world whose true means are ``mean(group, key)``: supported
+        unless the claim holds there, contradicted unless its opposite does."""
+        x = self.truth(check, mean, groups)
+        return tuple(v for v, false in ((SUPPORTED, x <= 0), (CONTRADICTED, x >= 0)) if false)
 
     def names(self, check: dict) -> list[str]:
         """The ``variant@lr`` groups a check of this kind names (an lr_beats claim names none: its groups

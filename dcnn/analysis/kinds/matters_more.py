@@ -49,6 +49,20 @@ def judge(results: dict, check: dict, how: Judging) -> dict:
             "reason": None}
 
 
+def settle(results: dict, entry: dict, level: float, uncertainty: bool) -> None:
+    """The interval of the difference at the claim's own level (its Holm step and look), beside the
+    descriptive one at 1 − alpha; the same resamples, so the two agree with the verdict."""
+    imp = entry["importance"]
+    imp["level"] = level
+    if not uncertainty or imp.get("factor_share") is None:
+        return
+    fit = observations(results, analysis_of(results, imp["analysis"]))
+    partial, _ = fit.draws()
+    i, j = fit.names.index(imp["factor"]), fit.names.index(imp["than"])
+    at = anova.paired_difference(partial[i], partial[j], 1 - level)
+    imp.update(decision_low=at["ci_low"], decision_high=at["ci_high"], decision_confidence=at["confidence"])
+
+
 def evidence(results: dict, ci: int) -> Sentence:
     C = f"/claims/{ci}/importance"
     c = results["claims"][ci]
@@ -60,9 +74,13 @@ def evidence(results: dict, ci: int) -> Sentence:
         return s + [f"{imp['factor']} or {imp['than']} could not be estimated (see its section)."]
     s += [f"the share of {imp['factor']}, partial η² ", num(results, f"{C}/factor_share", "d2"),
           f", against that of {imp['than']}, ", num(results, f"{C}/than_share", "d2"), "; difference ",
-          num(results, f"{C}/difference", "d2"), ", its ", num(results, f"{C}/confidence", "pct"),
-          " interval over ", num(results, f"{C}/resamples", "count"), " paired resamples of the seeds within "
-          "cells ", num(results, f"{C}/ci_low", "d2"), " to ", num(results, f"{C}/ci_high", "d2")]
+          num(results, f"{C}/difference", "d2")]
+    if imp.get("decision_low") is not None:
+        s += [", its ", num(results, f"{C}/decision_confidence", "pct"), " interval at the claim's level ",
+              num(results, f"{C}/decision_low", "d2"), " to ", num(results, f"{C}/decision_high", "d2")]
+    s += [" (descriptive ", num(results, f"{C}/confidence", "pct"), ": ", num(results, f"{C}/ci_low", "d2"), " to ",
+          num(results, f"{C}/ci_high", "d2"), "), over ", num(results, f"{C}/resamples", "count"),
+          " paired resamples of the seeds within cells"]
     test = test_words(results, ci)
     return s + ([" (", *test, ")"] if test else []) + ["."]
 
@@ -86,7 +104,47 @@ def refs(check: dict, analyses: dict[str, list[str]]) -> Optional[str]:
     return None
 
 
+def for_calibration(check: dict, skeleton: dict) -> dict:
+    """The check with its analysis' factors and cells, for ``truth``."""
+    design = analysis_of(skeleton, check["matters_more"])
+    return {**check, "design": {"over": list(design["over"]), "cells": design["cells"], "metric": design["metric"]}}
+
+
+def true_size(design: dict, effect: str, mean) -> float:
+    """An effect's sum of squares over the cells in a world whose true means are ``mean(group, metric)``:
+    the squared deviations of its marginal means (a main effect) or of the cell means from the main
+    effects' sum (an interaction), one value per cell — the size the partial η² estimates, up to the
+    residual, which is the same for both effects of a claim."""
+    over, cells = design["over"], design["cells"]
+    m = {c["group"]: mean(c["group"], design["metric"]) for c in cells}
+    grand = sum(m.values()) / len(m)
+
+    def marginal(names: tuple[str, ...]):
+        sums: dict = {}
+        for c in cells:
+            key = tuple(str(c["levels"][f]) for f in names)
+            sums.setdefault(key, []).append(m[c["group"]])
+        return lambda c: (lambda v: sum(v) / len(v))(sums[tuple(str(c["levels"][f]) for f in names)])
+
+    names = tuple(effect.split(anova.TIMES))
+    if len(names) == 1:
+        one = marginal(names)
+        return sum((one(c) - grand) ** 2 for c in cells)
+    ab, a, b = marginal(names), marginal(names[:1]), marginal(names[1:])
+    return sum((ab(c) - a(c) - b(c) + grand) ** 2 for c in cells)
+
+
+def truth(check: dict, mean, groups: list[str]) -> float:
+    """Positive where the factor's true effect is the larger, negative where the other's is, 0 where they
+    are the same size (both 0 where nothing differs)."""
+    design = check["design"]
+    x, y = true_size(design, check["factor"], mean), true_size(design, check["than"], mean)
+    return 0.0 if abs(x - y) <= 1e-12 * (1.0 + x + y) else x - y
+
+
 register(ClaimKind("matters_more", "factors", judge, evidence, ("factor", "than"), order=50, names_metric=False,
                    groups=lambda r, check: [c["group"] for c in analysis_of(r, check["matters_more"])["cells"]],
                    metric_of=lambda r, check: analysis_of(r, check["matters_more"])["metric"],
-                   context=("factors",), refs=refs, key_name="analysis"))
+                   context=("factors",), refs=refs, key_name="analysis",
+                   truth=truth, for_calibration=for_calibration, settle=settle,
+                   reach=lambda results, entry, level, seeds: None))   # (no power for shares: no futility)
