@@ -10,15 +10,18 @@ PROFILE ?= demo
 ARGS    := --study $(STUDY) --build $(BUILD) --profile $(PROFILE) $(if $(DATA),--data $(DATA)) \
            $(if $(DEVICE),--device $(DEVICE))
 
-.PHONY: report run test clean bench mutation
+.PHONY: report run watch test clean bench mutation
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --progress-bar off -e '.[test,ray,slurm,timm]'
+	$(PY) -m pip install --quiet --progress-bar off -e '.[test,ray,slurm,timm,pandas,tensorboard]'
 	touch $(STAMP)
 
 report: $(STAMP)  ## train what is missing, then write build/report.{html,pdf} and build/results.json
 	$(PY) -m dcnn report --run-missing $(ARGS) $(if $(JOBS),-j $(JOBS))
+
+watch: $(STAMP)  ## serve build/report.html on localhost while the missing runs train; it reloads itself (Ctrl-C stops)
+	$(PY) -m dcnn report --watch --run-missing $(ARGS) $(if $(JOBS),-j $(JOBS))
 
 run: $(STAMP)  ## make run VARIANT=vgg16-freeze-all: that variant's runs (all learning rates and seeds)
 	$(PY) -m dcnn run $(VARIANT) $(ARGS) $(if $(JOBS),-j $(JOBS))

@@ -77,7 +77,7 @@ def runner(tmp: Path, epochs: int = EPOCHS, per_class: int = 50) -> float:
     v.pop("also_compare_to", None)
     v.update(model="vgg16", normalise="backbone", runs=[{"lr": 0.002, "section": "A.1"}])
     d["variants"] = {"vgg16-random-init": v}
-    d["sweeps"], d["claims"], d["analysis"]["variance"] = {}, [], []
+    d["sweeps"], d["claims"], d["analysis"]["variance"], d["factors"] = {}, [], [], []
     path = tmp / "study.yaml"
     path.write_text(yaml.safe_dump(d))
     study = load_study(path)

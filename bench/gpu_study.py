@@ -74,7 +74,7 @@ def bench_study(tmp: Path, workers: int, tiny: bool = False) -> Path:
                 v["pretrained"] = False
             variants[name] = v
     d["variants"] = variants
-    d["sweeps"], d["claims"] = {}, []
+    d["sweeps"], d["claims"], d["factors"] = {}, [], []
     d["profiles"] = {"paper": {**d["profiles"]["paper"], "workers_per_gpu": workers, **(TINY if tiny else {})}}
     path = tmp / f"study-{workers}.yaml"
     path.write_text(yaml.safe_dump(d))

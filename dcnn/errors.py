@@ -19,3 +19,8 @@ class ArgumentError(InputError, ValueError):
 class ModelError(InputError):
     """A model, its module paths or its weights: a problem the user can fix (a file to put somewhere, a
     name to correct, an optional extra to install)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what ``timeout``, ``docker stop`` and ``scancel`` send), handled as Ctrl-C is: the
+    running runs stop after their epoch, keep their checkpoints, and dcnn exits with code 143."""

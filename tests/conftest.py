@@ -38,6 +38,9 @@ def shrunk_study(seeds: int = 1, epochs: int = 2, sweep_depths=(0, 4, 13)) -> di
             sw["values"] = list(sweep_depths)
         elif sw["vary"] == "lr":
             sw["values"] = [v for v in sw["values"] if v in (0.2, 0.02, 0.002)]
+    for fa in d.get("factors", []):     # an analysis over the depths keeps those the sweeps still run
+        if "frozen_conv_layers" in fa["over"]:
+            fa["over"]["frozen_conv_layers"] = [v for v in fa["over"]["frozen_conv_layers"] if v in sweep_depths]
     return d
 
 

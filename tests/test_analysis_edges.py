@@ -28,11 +28,11 @@ def test_welch_of_a_value_that_is_not_a_number_has_no_p():
 
 
 def test_a_difference_without_spread_is_tested_by_ranks():
-    # No spread in either group: Welch's test has nothing to work with; the exact Mann–Whitney test
+    # No spread in either group: Welch's test has nothing to work with; the exact rank (permutation) test
     # says how sure the ranks are (two against two can at best give p = 1/3).
     one = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.3]], "y@0.1": [[1.0, 0.5], [1.0, 0.5]]})
     c = A.compare(one, "x@0.1", "y@0.1")
-    assert c["verdict"] == "within_noise" and c["test"] == "mann_whitney" and c["p_value"] == pytest.approx(1 / 3)
+    assert c["verdict"] == "within_noise" and c["test"] == "rank" and c["p_value"] == pytest.approx(1 / 3)
     five = results_from({"x@0.1": [[1.0, 0.3]] * 5, "y@0.1": [[1.0, 0.5]] * 5})
     assert A.compare(five, "x@0.1", "y@0.1")["verdict"] == "lower"
     assert A.compare(five, "y@0.1", "x@0.1")["verdict"] == "higher"
@@ -142,22 +142,27 @@ def test_number_formats():
     assert numbers.get({"XA": {"BX": 3}}, "/XA/BX") == 3          # only slashes are trimmed from a pointer
 
 
-def test_the_look_a_claim_is_at():
+def test_the_seeds_and_the_share_of_alpha_of_each_look_of_a_claim():
     r = results_from({"x@0.1": [[1.0, 0.3], [1.0, 0.4], [1.0, 0.5]], "y@0.1": [[1.0, 0.3], [1.0, 0.4]]})
-    assert sequential.look_of(r, ["x@0.1", "y@0.1"], 3) == 1
-    r["groups"][0]["declared_seeds"] = 2                  # one seed added to x by a look
-    assert sequential.look_of(r, ["x@0.1", "y@0.1"], 3) == 2 and sequential.look_of(r, ["y@0.1"], 3) == 1
-    assert sequential.look_of(r, ["x@0.1"], 1) == 1       # never past the planned looks
+    looks = sequential.ClaimLooks(r, ["x@0.1", "y@0.1"], 5)
+    assert looks.looks == 4 and looks.seeds(1) == {"x@0.1": 3, "y@0.1": 2} and looks.seeds(4) == {"x@0.1": 5, "y@0.1": 5}
+    assert [looks.share(j) for j in (1, 2, 3, 4)] == [pytest.approx(v) for v in (2 / 5, 1 / 5, 1 / 5, 1 / 5)]
+    assert looks.available(r) == 1                        # look 2 needs a third seed of y and a fourth of x
+    r["groups"][1]["declared_seeds"] = 1                  # one seed of y added by a look
+    assert sequential.ClaimLooks(r, ["y@0.1"], 5).available(r) == 2
+    assert sequential.ClaimLooks(r, ["x@0.1"], None).seeds(1) == {"x@0.1": 3}   # no looks planned: every seed
+    assert sequential.ClaimLooks(r, ["x@0.1"], 3).share(1) == 1.0
 
 
 def test_an_undecided_claim_names_its_looks():
     from test_claims import judged
 
     check = {"lower": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
-    e = judged({"x@0.1": LOW, "y@0.1": [[1.0, 0.36], [1.0, 0.44], [1.0, 0.40]]}, check, looks=2, max_seeds=4)
-    assert (e["verdict"], e["look"], e["looks"], e["alpha_per_look"], e["final"]) == ("inconclusive", 1, 2, 0.025, False)
+    e = judged({"x@0.1": LOW, "y@0.1": [[1.0, 0.36], [1.0, 0.44], [1.0, 0.40]]}, check, max_seeds=4)
+    assert (e["verdict"], e["look"], e["looks"], e["final"]) == ("inconclusive", 1, 2, False)
+    assert e["alpha_per_look"] == pytest.approx(0.05 * 3 / 4) and e["level"] == e["alpha_per_look"]
     # A difference that even four seeds a side would show with power under FUTILE_BELOW: not grown.
-    e = judged({"x@0.1": LOW, "y@0.1": [[1.0, 0.33], [1.0, 0.45], [1.0, 0.37]]}, check, looks=2, max_seeds=4)
+    e = judged({"x@0.1": LOW, "y@0.1": [[1.0, 0.33], [1.0, 0.45], [1.0, 0.37]]}, check, max_seeds=4)
     assert e["verdict"] == "inconclusive" and e["futile"] and e["final"]
 
 
@@ -187,12 +192,14 @@ def test_the_groups_a_claim_rests_on():
     assert A.group_index(r, "y@0.2") == 2
 
 
-def test_a_ranking_puts_groups_without_a_value_last_whichever_the_direction():
+def test_a_ranking_puts_groups_without_a_value_at_the_worst_end_of_the_metric():
+    # A group that diverged in every seed is the worst outcome: the last for "best" (1 = lowest loss), the first
+    # for "worst" (1 = highest), as the rank test that compares it counts it.
     r = results_from({"x@0.1": LOW, "y@0.1": HIGH, "z@0.1": [[], []]})
     best = A.evaluate_claim(r, {"best": "best_val_loss", "a": "y@0.1", "among": ["x@0.1", "z@0.1"]})
     worst = A.evaluate_claim(r, {"worst": "best_val_loss", "a": "x@0.1", "among": ["y@0.1", "z@0.1"]})
-    assert best["ranking"] == ["x@0.1", "y@0.1", "z@0.1"] and best["rank"] == 2
-    assert worst["ranking"] == ["y@0.1", "x@0.1", "z@0.1"] and worst["rank"] == 2
+    assert best["ranking"] == ["x@0.1", "y@0.1", "z@0.1"] and (best["rank"], best["rank_tied"]) == (2, 1)
+    assert worst["ranking"] == ["z@0.1", "y@0.1", "x@0.1"] and worst["rank"] == 3
 
 
 def test_a_learning_rate_claim_pairs_variants_not_sweep_points():
@@ -216,8 +223,8 @@ def test_learning_rate_evidence_keeps_small_rates_and_counts_whole():
                    {"lr_beats": "best_val_loss", "better": 0.0005, "worse": 0.2})
     assert r["claims"][0]["verdict"] == "contradicted"
     assert one(A.claim_evidence(r, 0)).startswith(
-        "lr 0.0005 has a significantly lower best validation loss than lr 0.2 in 0 of 1 variants (a diverged run "
-        "counts as worse) and a significantly higher one in 1. ")
+        "At the claim's level, lr 0.0005 has a significantly lower best validation loss than lr 0.2 in 0 of 1 "
+        "variants and a significantly higher one in 1. ")
 
 
 def test_leaving_out_runs_leaves_the_results_alone():
@@ -336,7 +343,8 @@ def test_sentences_end_where_they_should():
                             "c@0.1": seeds(0.9, 0.95, 0.92)}),
                    {"best": "best_val_loss", "a": "a@0.1", "among": ["b@0.1", "c@0.1"]})
     words = one(A.claim_evidence(r, 0))
-    assert "-0.613 (p < 0.001; 95 % CI " in words and words.endswith(" with power 0.8). The claim's own test: p < 0.001.")
+    assert "against b@0.1: difference -0.293 (p = 0.001; interval at the verdict's level (alpha 0.05) " in words and words.endswith(
+        " with power 0.8). The claim's own test: p = 0.001; the claim's level 0.05.")
     r = with_claim(results({"a@0.1": seeds(0.30, 0.32, 0.31), "b@0.1": seeds(0.60, 0.62, 0.59)}),
                    {"lower": "best_val_loss", "a": "a@0.1", "b": "b@0.1"})
     assert one(A.claim_evidence(r, 0)).endswith(" with power 0.8).")
@@ -363,5 +371,5 @@ def test_a_sweep_where_only_higher_values_differ():
     r["sweeps"] = [{"vary": "lr", "vary_words": "learning rate", "reference": None,
                     **A.sweep_summary(r, ["s@0.2", "s@0.02", "s@0.002"], [0.2, 0.02, 0.002], 0.002, 0.05)}]
     assert text(A.sweep_observations(r, 0))[1].endswith(
-        "the best validation loss is significantly higher at 0.2 (a diverged seed counts as the higher loss); the "
-        "other values are within seed noise.")
+        "the best validation loss is significantly higher at 0.2 (at the level of the report's comparisons; a seed "
+        "that diverged is the worst outcome of an exact rank test); the other values do not differ significantly.")

@@ -52,15 +52,20 @@ def test_overlapping_seeds_are_inconclusive():
 
 def test_similar_needs_the_difference_shown_inside_the_margin():
     check = {"similar": "best_val_loss", "a": "x@0.1", "b": "y@0.1"}
-    assert verdict({"x@0.1": LOW, "y@0.1": [[1.0, 0.305], [1.0, 0.315], [1.0, 0.30]]}, check) == "supported"
+    assert verdict({"x@0.1": LOW, "y@0.1": [[1.0, 0.31], [1.0, 0.311], [1.0, 0.309]]}, check) == "supported"
     assert verdict({"x@0.1": LOW, "y@0.1": HIGH}, check) == "contradicted"
     assert verdict({"x@0.1": MIXED, "y@0.1": HIGH}, check) == "inconclusive"
 
 
-def test_a_diverged_run_counts_as_the_higher_loss():
+def test_a_diverged_run_is_the_worst_outcome_of_a_rank_test():
     check = {"higher": "best_val_loss", "a": "x@0.2", "b": "y@0.2"}
-    assert verdict({"x@0.2": [[], [], []], "y@0.2": LOW}, check) == "supported"
-    assert verdict({"x@0.2": LOW, "y@0.2": [[], [], []]}, check) == "contradicted"
+    # three seeds a side: the exact rank test's smallest p is 0.1, so no verdict, but it points the right way
+    e = judged({"x@0.2": [[], [], []], "y@0.2": LOW}, check)
+    assert (e["candidate"], e["verdict"], e["p_value"]) == ("supported", "inconclusive", 0.1)
+    assert judged({"x@0.2": LOW, "y@0.2": [[], [], []]}, check)["candidate"] == "contradicted"
+    five = [[1.0, 0.30 + 0.01 * k] for k in range(5)]
+    assert verdict({"x@0.2": [[]] * 5, "y@0.2": five}, check) == "supported"          # 2 / 252
+    assert verdict({"x@0.2": five, "y@0.2": [[]] * 5}, check) == "contradicted"
 
 
 def test_single_seed_is_never_significant():
@@ -90,7 +95,7 @@ def test_per_seed_flags_are_tests_of_their_margin():
 
 
 def test_best_of_and_learning_rate_claims():
-    groups = {"a@0.002": LOW, "b@0.002": HIGH, "a@0.2": HIGH, "b@0.2": [[], [], []]}
+    groups = {"a@0.002": LOW, "b@0.002": HIGH, "a@0.2": HIGH, "b@0.2": [[1.0, 0.9], [1.0, 0.92], [1.0, 0.91]]}
     assert verdict(groups, {"best": "best_val_loss", "a": "a@0.002", "among": ["b@0.002"]}) == "supported"
     assert verdict(groups, {"worst": "best_val_loss", "a": "a@0.002", "among": ["b@0.002"]}) == "contradicted"
     assert verdict(groups, {"lr_beats": "best_val_loss", "better": 0.002, "worse": 0.2}) == "supported"
@@ -98,7 +103,8 @@ def test_best_of_and_learning_rate_claims():
 
 
 def _welch_by_hand(a, b):
-    """(difference, standard error, two-sided p) of Welch's test, from its textbook formulas."""
+    """(difference, standard error, two-sided p) of Welch's statistic at Hsu's degrees of freedom
+    (min(na, nb) − 1), from its textbook formulas."""
     import math
 
     from scipy.stats import t as student_t
@@ -106,9 +112,8 @@ def _welch_by_hand(a, b):
     ma, mb = sum(a) / len(a), sum(b) / len(b)
     va = sum((x - ma) ** 2 for x in a) / (len(a) - 1) / len(a)
     vb = sum((x - mb) ** 2 for x in b) / (len(b) - 1) / len(b)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     t = (ma - mb) / math.sqrt(va + vb)
-    return ma - mb, math.sqrt(va + vb), 2 * student_t.sf(abs(t), df)
+    return ma - mb, math.sqrt(va + vb), 2 * student_t.sf(abs(t), min(len(a), len(b)) - 1)
 
 
 def test_comparison_words_follow_the_evidence():
@@ -119,11 +124,12 @@ def test_comparison_words_follow_the_evidence():
     text = lambda ci: "".join(p if isinstance(p, str) else p.text for p in A.comparison_sentence(r, ci, "x", "y", "2.1"))
     best = lambda runs: [min(v) for v in runs]
     diff, se, p = _welch_by_hand(best(LOW), best(HIGH))
-    assert p < 0.001
-    assert f"the best validation loss is lower by {abs(diff):.3f} ± {se:.3f} (p < 0.001; 95 % CI " in text(0)
+    assert 0.001 <= p < 0.05 and r["comparisons"][0]["p_value"] == __import__("pytest").approx(p, rel=1e-9)
+    assert f"the best validation loss is lower by {abs(diff):.3f} ± {se:.3f} (p = {p:.3f}; interval at the verdict's " \
+           "level (alpha 0.05) " in text(0)
     assert f"{abs(diff):.3f}" == "0.293" and text(0).endswith(")." ) and "with power 0.8" in text(0)
-    assert "seeds per group" not in text(0)                        # decided: no seed count needed
+    assert "; descriptive 95 % CI " in text(0) and "seeds per group" not in text(0)   # decided: no seed count needed
     diff, se, p = _welch_by_hand(best(MIXED), best(HIGH))
     assert 0.05 < p
-    assert f"the difference in best validation loss, {diff:.3f}, is within seed noise (p = {p:.3f}; 95 % CI " in text(1)
+    assert f"the difference in best validation loss, {diff:.3f}, is within seed noise (p = {p:.3f}; interval at " in text(1)
     assert text(1).endswith(" seeds per group).")                  # undecided: how many would decide it

@@ -29,7 +29,7 @@ def test_equal_histories_pass_and_timings_do_not_count(tmp_path):
     assert out.returncode == 0
     assert out.stdout.splitlines() == ["2 runs trained in both: 2 identical, 0 different; not trained in one of "
                                        "them: 0; only in the first: 0, only in the second: 1",
-                                       "pretraining history (1 epochs): identical"]
+                                       "pretraining history (1 backbone, 1 epochs): identical"]
 
 
 def test_a_run_not_trained_in_one_build_is_counted_apart(tmp_path):
@@ -47,3 +47,13 @@ def test_a_difference_in_the_last_digit_is_named(tmp_path):
     b = _results(tmp_path / "b.json", [0.7, 0.6000000000000001])
     out = _compare(a, b)
     assert out.returncode == 1 and "  differs: v 0.1 1" in out.stdout.splitlines()
+
+
+def test_a_study_without_pretraining_compares_its_runs(tmp_path):
+    for name in ("a.json", "b.json"):
+        data = json.loads(open(_results(tmp_path / name, [0.7, 0.6])).read())
+        data["study"]["pretraining"] = {"kind": "none", "backbones": []}    # as results.json has it
+        (tmp_path / name).write_text(json.dumps(data))
+    out = _compare(str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1] == "pretraining: none in either"

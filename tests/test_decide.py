@@ -16,9 +16,12 @@ def test_dcnn_run_decide_adds_seeds_to_the_groups_behind_undecided_claims_and_lo
     study = write_study(tmp_path / "study.yaml", d)
     build = tmp_path / "build"
     proc = dcnn("run", "--decide", "-j", "1", "--study", str(study), "--build", str(build), check=True)
-    assert "decide: 3 planned looks, each at alpha 0.01667 (holm over the claims), up to 4 seeds per group" in proc.stderr
+    assert ("decide: up to 3 looks per claim, the first spending alpha 0.025, each later one 0.0125 (holm over the "
+            "claims), up to 4 seeds per group") in proc.stderr
     plan = json.loads(json.loads((build / "decide-plan.json").read_text())["payload"])
     assert (plan["max_seeds"], plan["alpha"], plan["correction"], plan["looks"]) == (4, 0.05, "holm", 3)
+    assert plan["claims"] == [d["claims"][0]["check"]] and plan["similar_margin"] == 0.1
+    assert plan["declared"] == {"vgg16-freeze-all@0.01": 2, "vgg16-train-all@0.01": 2}
     seeds = build / "seeds.json"
     extra = json.loads(json.loads(seeds.read_text())["payload"]) if seeds.exists() else {}
     assert set(extra) <= {"vgg16-freeze-all@0.01", "vgg16-train-all@0.01"}      # only the claim's groups grew
@@ -26,7 +29,8 @@ def test_dcnn_run_decide_adds_seeds_to_the_groups_behind_undecided_claims_and_lo
     dcnn("report", "--no-pdf", "--study", str(study), "--build", str(build), check=True)
     r = load_results(build)
     claim = r["claims"][0]
-    assert claim["looks"] == 3 and claim["alpha_per_look"] == 0.05 / 3 and r["study"]["plan"]["recorded"] is True
+    assert claim["looks"] == 3 and r["study"]["plan"]["recorded"] is True
+    assert claim["alpha_per_look"] == (0.05 * 2 / 4 if claim["look"] == 1 else 0.05 / 4)     # the seeds it adds
     scratch = next(g for g in r["groups"] if g["group"] == "scratch@0.01")
     assert scratch["n_seeds"] == 2                                              # no claim rests on it
     grown = {g["group"]: g["n_seeds"] for g in r["groups"] if g["group"] in extra}
@@ -41,7 +45,8 @@ def test_dcnn_run_decide_adds_seeds_to_the_groups_behind_undecided_claims_and_lo
         bad = dcnn(*cmd, "--study", str(study), "--build", str(build))
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
         assert "decide-plan.json: the looks of this build were planned with max_seeds 4, alpha 0.05, correction " \
-               "holm (3 looks, each at alpha 0.01667), and" in bad.stderr
+               "holm, similar_margin 0.1, 1 claims (3 looks, the first spending alpha 0.025, then 0.0125 each), and" \
+               in bad.stderr
         assert "now says max_seeds 3; put the planned values back, or start a new plan with: python -m dcnn run " \
                "--decide --new-plan" in bad.stderr
     # ... unless a new plan is started on purpose, which the report then states.

@@ -88,13 +88,13 @@ def test_welch_matches_the_textbook_formulas():
     va = sum((x - ma) ** 2 for x in a) / 2 / 3          # variance of the mean, n - 1 in the variance
     vb = sum((x - mb) ** 2 for x in b) / 3 / 4
     t = (ma - mb) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 3)   # Welch-Satterthwaite
+    df = min(3, 4) - 1                                  # Hsu's: the smaller group's seeds less one
     assert diff == pytest.approx(ma - mb) and se == pytest.approx(math.sqrt(va + vb))
     assert p == pytest.approx(2 * stats.t.sf(abs(t), df), rel=1e-9)
-    # Equal sizes and equal spreads: Welch's df is 2n - 2, so p is Student's, from the t table:
-    # t = 2.306 at 8 degrees of freedom is the two-sided 5 % point.
+    # Five seeds a side: p is Student's at 4 degrees of freedom, from the t table: t = 2.776 is the two-sided
+    # 5 % point there (at Welch–Satterthwaite's 8 it would be 2.306).
     a = [1.0, 2.0, 3.0, 4.0, 5.0]
-    shift = 2.306 * math.sqrt(2 * 2.5 / 5)               # var = 2.5 on each side
+    shift = 2.776 * math.sqrt(2 * 2.5 / 5)               # var = 2.5 on each side
     p, _, _ = A.welch(a, [x + shift for x in a])
     assert p == pytest.approx(0.05, abs=2e-4)
 

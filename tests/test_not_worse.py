@@ -1,5 +1,6 @@
 """not_worse (analysis/kinds/not_worse.py): a claim kind added in one file — its schema keys, its
-one-sided Welch test against the margin, its words, and its error rate where it is false."""
+one-sided Welch test against the margin (TOST's one half, as similar's, at Hsu's degrees of freedom),
+its words, and its error rate where it is false."""
 import math
 
 import numpy as np
@@ -9,7 +10,8 @@ from statsmodels.stats.weightstats import ttest_ind
 
 from dcnn import analysis as A
 from dcnn import judge
-from dcnn.analysis.calibration import NullWorld, calibrate, simulate_one
+from dcnn.analysis.calibration import calibrate, simulate_one
+from dcnn.analysis.world import World
 from dcnn.analysis.kinds import CLAIM_KINDS
 from dcnn.analysis.numbers import Num
 from dcnn.analysis.synthetic import results_from
@@ -38,12 +40,16 @@ def test_supported_when_a_is_shown_within_the_margin_and_contradicted_when_beyon
     assert _judged([0.51, 0.53, 0.49, 0.50], b, margin=0.01)[1]["verdict"] == "supported"
 
 
-def test_its_p_value_is_statsmodels_one_sided_welch_test_against_the_margin():
+def test_its_p_value_is_statsmodels_one_sided_welch_statistic_against_the_margin_at_hsus_df():
+    from scipy import stats
+
     a, b = [1.05, 1.08, 1.02], [1.00, 1.03, 0.97]
     _, c = _judged(a, b, margin=0.2)
-    expected = ttest_ind(a, b, alternative="smaller", usevar="unequal", value=0.2)[1]
-    assert c["non_inferiority"]["p_not_worse"] == pytest.approx(expected, rel=1e-12)
-    assert c["p_value"] == pytest.approx(expected, rel=1e-12) and c["candidate"] == "supported"
+    t = ttest_ind(a, b, alternative="smaller", usevar="unequal", value=0.2)[0]
+    expected = stats.t.cdf(t, 2)                    # min(3, 3) − 1 degrees of freedom
+    assert c["non_inferiority"]["p_not_worse"] == pytest.approx(expected, rel=1e-9)
+    # the claim's p is twice the one-sided one: "not worse" and "worse" each at half the level
+    assert c["p_value"] == pytest.approx(2 * expected, rel=1e-9) and c["candidate"] == "supported"
 
 
 def test_for_an_accuracy_worse_means_lower():
@@ -82,19 +88,6 @@ def test_a_study_declares_it_and_its_keys_are_checked(tmp_path):
         load_study(write_study(tmp_path / "bad.yaml", d))
 
 
-class _AtTheMargin(NullWorld):
-    """Group x worse than y by exactly ``shift`` (the least favourable case for a false "supported")."""
-
-    def __init__(self, checks, shift):
-        super().__init__(checks, {}, {m: 0.0 for m in METRICS} | {"best_val_loss": 10.0}, 0.01)
-        self.shift = shift
-
-    def draw(self, rng, group):
-        m = super().draw(rng, group)
-        m["best_val_loss"] = 10.0 + float(rng.standard_normal()) + (self.shift if group == X else 0.0)
-        return m
-
-
 def test_its_false_verdicts_stay_at_alpha_where_it_is_false_and_where_it_is_true():
     n = 1000
     bound = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / n)
@@ -102,11 +95,14 @@ def test_its_false_verdicts_stay_at_alpha_where_it_is_false_and_where_it_is_true
     skeleton = {"groups": [{"group": g, "variant": g[0], "lr": 0.1, "sweep": None, "declared_seeds": 4}
                            for g in (X, Y)]}
     rng = np.random.default_rng(1)
-    world = _AtTheMargin([check], 1.0)
-    supported = sum(simulate_one(rng, world, skeleton, [{"check": check}], A.Judging(alpha=ALPHA), looks=1,
-                                 cap=None)[0]["verdict"] == "supported" for _ in range(n))
-    assert supported / n <= bound
-    # where nothing differs it is true: calibrate counts its contradictions, and they stay rare
+    # x worse than y by exactly the margin, y ten times noisier: the least favourable case, both verdicts false
+    world = World([check], centre={m: 10.0 for m in METRICS}, sd={(Y, "best_val_loss"): 10.0},
+                  shifts={(X, "best_val_loss"): 1.0})
+    false = sum(simulate_one(rng, world, skeleton, [{"check": check}], A.Judging(alpha=ALPHA),
+                             cap=None)[0]["verdict"] != "inconclusive" for _ in range(n))
+    assert false / n <= bound
+    # where nothing differs it is true: calibrate counts its contradictions there, and both verdicts at the margin
     assert CLAIM_KINDS["not_worse"].false_when == ("contradicted",)
-    out = calibrate(skeleton, [{"check": check}], A.Judging(alpha=ALPHA), looks=1, cap=None, n=n, seed=2)
+    out = calibrate(skeleton, [{"check": check}], A.Judging(alpha=ALPHA), cap=None, n=n, seed=2)
+    assert [w["world"] for w in out["worlds"]] == ["nothing differs", "least favourable to claim 1 (not_worse)"]
     assert out["family_rate"] <= bound, out

@@ -50,14 +50,19 @@ def test_a_worker_node_removed_mid_run_leaves_its_tasks_to_the_other(ray_cluster
     ids = {w.node_id for w in workers}
     ray.init(address=cluster.address, runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
     both_busy: list[bool] = []
+    removed: list[int] = []
 
     def remove_a_worker_mid_run():
-        # Two transfer runs mid-way at once: one on each worker node (each has one CPU). Then one goes.
+        # Two transfer runs mid-way at once: one on each worker node (each has one CPU). Then one goes:
+        # the one that trained the pretraining (its result is on disk), so that both nodes have results
+        # whichever node Ray placed the pretraining on (a busy machine changes its choice).
         deadline = time.time() + 300
         while time.time() < deadline and running_runs(build) < 2:
             time.sleep(0.02)
         both_busy.append(running_runs(build) >= 2)
-        cluster.remove_node(workers[0], allow_graceful=False)
+        done = nodes_of(build)
+        removed.append(next((i for i, w in enumerate(workers) if w.node_id in done), 0))
+        cluster.remove_node(workers[removed[0]], allow_graceful=False)
 
     thread = threading.Thread(target=remove_a_worker_mid_run)
     try:
@@ -66,9 +71,10 @@ def test_a_worker_node_removed_mid_run_leaves_its_tasks_to_the_other(ray_cluster
         thread.join()
     finally:
         ray.shutdown()
-        if workers[0] not in cluster.worker_nodes:    # the next test has two worker nodes again
-            workers[0] = cluster.add_node(num_cpus=1)
-            cluster.wait_for_nodes()
+        for i in removed:                              # the next test has two worker nodes again
+            if workers[i] not in cluster.worker_nodes:
+                workers[i] = cluster.add_node(num_cpus=1)
+                cluster.wait_for_nodes()
     err = capsys.readouterr().err
     assert len(resumed(err)) >= 1, err                            # the removed node's task, from its epoch
     assert both_busy == [True], err                               # tasks ran on both worker nodes

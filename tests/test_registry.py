@@ -51,3 +51,22 @@ def test_a_ten_digit_task_counts_ten_classes_as_torchvision_does(model, tmp_path
     assert rows and all(r["num_classes"] == 10 and r["total_params"] == expected for r in rows)
     if model == "resnet18":
         assert expected == 11_181_642
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_the_smallest_images_an_own_model_states_are_those_it_takes(name):
+    """The size each own model registers (so that a study resolves without torch) is the one a forward
+    pass on the meta device finds, at every width: one pixel less fails."""
+    from dcnn.registry.models import smallest_images, takes_images, too_small
+
+    least = get_model(name).min_image_size
+    for width in (1, 8, 32):
+        assert smallest_images(name, width) == least
+        assert least == 1 or not takes_images(name, least - 1, width)
+    assert too_small(name, least, 8) is None and (least == 1 or too_small(name, least - 1, 8) == least)
+
+
+def test_a_torchvision_model_is_tried_on_the_meta_device_for_its_smallest_images():
+    from dcnn.registry.models import too_small
+
+    assert too_small("inception_v3", 64) == 75 and too_small("inception_v3", 75) is None

@@ -185,7 +185,7 @@ def test_ctrl_c_stops_each_running_run_at_an_epoch_boundary_and_the_rerun_contin
     err = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, err
     assert "stopping after the current epoch" in err
-    assert "continue with: python -m dcnn run" in err
+    assert "continue with: python -m dcnn report --study" in err
     stopped = {label: detail for label, detail in progress_lines(err).items() if detail.startswith("stopped after")}
     assert stopped, err                                            # a running run stopped, it did not run on
     on_disk = checkpoint_epochs(build)
@@ -370,7 +370,9 @@ def test_cache_paths_of_a_real_build_never_contain_study_strings(reference, tmp_
     for p in build.rglob("*"):
         rel = p.relative_to(build).parts
         assert rel[0] in {"runs", "pretrain", "locks", "data", "figures", "csv", "results.json", "report.html",
-                          "latex"}, p
+                          "latex", "tables"}, p
+        if rel[0] == "tables" and len(rel) > 1:
+            assert rel[1] in {"runs.csv", "epochs.csv", "runs.parquet", "epochs.parquet"}, p
         if rel[0] == "csv" and len(rel) > 1:
             assert re.fullmatch(r"figure-[A-Z]?\d+\.csv", rel[1]), p                 # named by figure number
         if rel[0] in ("runs", "pretrain", "locks") and len(rel) > 1:

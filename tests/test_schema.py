@@ -79,8 +79,8 @@ BAD = [
     ("a sweep baseline not among its values", lambda d: d["sweeps"]["lr-vgg16"].update(baseline=0.1),
      "sweeps.lr-vgg16.baseline: 0.1 is not one of the values"),
     ("a section that shows an unknown part", lambda d: d["sections"]["4"].update(shows=["conclusions"]),
-     "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'selection', "
-     "'claims', 'project', 'summary' or 'reproducibility'"),
+     "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'selection', 'per_class', "
+     "'claims', 'project', 'summary', 'reproducibility' or 'factors'"),
     ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
      "variants.scratch-dropout.dropout: Input should be less than or equal to 0.99 (got 1.5)"),
     # The analysis block is bounded like every other key (alpha 1.5, a 500 % margin and a negative cap
@@ -92,7 +92,7 @@ BAD = [
     ("a relative margin of 500 %", lambda d: d["analysis"].update(similar_margin=5),
      "analysis.similar_margin: Input should be less than 1 (got 5)"),
     ("a negative cap on seeds", lambda d: d["analysis"].update(max_seeds=-1),
-     "analysis.max_seeds: Input should be greater than or equal to 2 (got -1)"),
+     "analysis.max_seeds: -1 is out of range (allowed: 2 to 1000)"),
     ("a cap below the declared seeds", lambda d: d["analysis"].update(max_seeds=3),
      "analysis.max_seeds: 3 is fewer than the 6 seeds vgg16-train-all@0.002 declares (allowed: at least the most seeds "
      "any group declares)"),
@@ -106,6 +106,34 @@ BAD = [
      "claims[0].check.relative_margin: Input should be less than 1 (got 1.5)"),
     ("a claim's margin of zero", lambda d: d["claims"][0]["check"].update(margin=0),
      "claims[0].check.margin: Input should be greater than 0 (got 0)"),
+    # Bounds where a typo costs hours or memory (each used to start without a word, or to allocate 640 GB).
+    ("a million seeds", lambda d: d["defaults"].update(seeds=1_000_000),
+     "defaults.seeds: 1000000 is out of range (allowed: 1 to 1000)"),
+    ("no seeds for one run entry", lambda d: d["variants"]["scratch"]["runs"][1].update(seeds=0),
+     "variants.scratch.runs[1].seeds: 0 is out of range (allowed: 1 to 1000)"),
+    ("a billion epochs", lambda d: d["defaults"].update(epochs=1_000_000_000),
+     "defaults.epochs: 1000000000 is out of range (allowed: 1 to 10000)"),
+    ("no pretraining epochs", lambda d: d["profiles"]["demo"]["pretrain"].update(epochs=0),
+     "profiles.demo.pretrain.epochs: 0 is out of range (allowed: 1 to 10000)"),
+    ("an image size of 0", lambda d: d["profiles"]["demo"].update(image_size=0),
+     "profiles.demo.image_size: 0 is out of range (allowed: 1 to 1024)"),
+    ("a negative image size", lambda d: d["profiles"]["demo"].update(image_size=-5),
+     "profiles.demo.image_size: -5 is out of range (allowed: 1 to 1024)"),
+    ("an image size of 100000", lambda d: d["profiles"]["demo"].update(image_size=100_000),
+     "profiles.demo.image_size: 100000 is out of range (allowed: 1 to 1024)"),
+    ("an image size VGG16 cannot take", lambda d: d["profiles"]["demo"].update(image_size=16),
+     "variants.vgg16-train-all.model: VGG16/8 cannot take images of 16×16 pixels (profile's image_size; "
+     "allowed: at least 32)"),
+    ("momentum with adam", lambda d: d["variants"]["scratch"].update(optimizer="adam", momentum=0.9),
+     "variants.scratch.momentum: 0.9 is for optimizer sgd; adam keeps its own moment estimates (remove momentum, "
+     "or use optimizer: sgd)"),
+    ("momentum with adam in the pretraining", lambda d: d["profiles"]["demo"]["pretrain"].update(momentum=0.9),
+     "profiles.demo.pretrain: momentum 0.9 is for optimizer sgd; adam keeps its own moment estimates (remove "
+     "momentum, or use optimizer: sgd)"),
+    ("a claim comparing a group with itself", lambda d: d["claims"][0]["check"].update(a="scratch@0.2"),
+     "claims[0].check: it compares scratch@0.2 with itself: a claim compares two different things"),
+    ("a claim comparing a learning rate with itself", lambda d: d["claims"][6]["check"].update(better=0.2),
+     "claims[6].check: it compares learning rate 0.2 with itself: a claim compares two different things"),
     ("both margins on a claim", lambda d: d["claims"][0]["check"].update(margin=0.1, relative_margin=0.1),
      "claims[0].check: give one of margin (in the metric's units) and relative_margin (a share of b's mean), not "
      "both"),
@@ -136,12 +164,43 @@ def _raw(tmp_path, text):
     ("empty file", "", "(top level): expected a mapping"),
     ("a list", "- 1\n- 2\n", "(top level): expected a mapping"),
     ("python tag", "title: !!python/object/apply:os.system ['echo hacked']\n", "not valid YAML"),
+    ("a merge key that is not a mapping", "title: x\nprofiles: {demo: {<<: 3}}\nvariants: {}\n", "not valid YAML"),
 ])
 def test_bad_yaml_is_one_line(tmp_path, capsys, name, text, message):
     path = _raw(tmp_path, text)
     assert main(["list", "--study", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("edit,warning", [
+    (lambda d: (d["analysis"].pop("max_seeds"), d["defaults"].update(seeds=1)),
+     "claims[0].check: can never be decided: scratch-augment@0.2 has 1 seed, and a verdict needs two or more "
+     "(seeds: 2, or analysis.max_seeds for dcnn run --decide)"),
+    (lambda d: d["profiles"]["demo"].update(test_per_class=0),
+     "claims[0].check: can never be decided: test_loss_at_best needs a test split, and the profile has none "
+     "(test_per_class: 0); use a val_ metric, or give the profile a test split"),
+])
+def test_a_claim_that_can_never_be_decided_is_said_once_per_claim(tmp_path, edit, warning):
+    from conftest import dcnn_here
+
+    path = _mutate(tmp_path, edit)
+    proc = dcnn_here("list", "--study", str(path), "--build", str(tmp_path / "b"))
+    assert proc.returncode == 0, proc.stderr                # the study stays valid: a smoke test at one seed
+    assert f"warning: {path}: {warning}\n" in proc.stderr
+    assert proc.stderr.count("claims[0].check") == 1
+
+
+def test_yaml_merge_keys_are_merges(tmp_path):
+    """``<<: *base`` (YAML's merge key) takes a mapping's keys, which the mapping's own override."""
+    d = real_study_dict()
+    text = STUDY.read_text().replace("  scratch-dropout:\n    extends: scratch\n", "  scratch-dropout:\n    <<: *scratch\n")
+    text = text.replace("  scratch:\n", "  scratch: &scratch\n", 1)
+    study = load_study(_raw(tmp_path, text))
+    dropout = next(r for r in study.runs if r.variant == "scratch-dropout")
+    assert dropout.settings.model == "scratch_cnn"                          # from the merge (no extends)
+    assert dropout.settings.dropout == d["variants"]["scratch-dropout"]["dropout"] and dropout.title == \
+        d["variants"]["scratch-dropout"]["title"]                           # its own, over the merged ones
 
 
 def test_missing_profile(capsys):

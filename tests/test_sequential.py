@@ -21,8 +21,17 @@ def test_a_studys_looks_come_from_the_fewest_seeds_any_claims_group_declares():
 def test_only_the_groups_of_undecided_claims_that_may_still_be_decided_grow():
     r = results_from({"x@0.1": LOW, "y@0.1": HIGH, "z@0.1": LOW, "w@0.1": HIGH})
     r["claims"] = [
-        {"check": {"lower": "m", "a": "x@0.1", "b": "y@0.1"}, "verdict": "inconclusive", "final": False},
-        {"check": {"lower": "m", "a": "z@0.1", "b": "w@0.1"}, "verdict": "supported", "final": True},
-        {"check": {"overfits": "w@0.1"}, "verdict": "inconclusive", "final": True}]
+        {"check": {"lower": "m", "a": "x@0.1", "b": "y@0.1"}, "verdict": "inconclusive", "final": False, "look": 1},
+        {"check": {"lower": "m", "a": "z@0.1", "b": "w@0.1"}, "verdict": "supported", "final": True, "look": 1},
+        {"check": {"overfits": "w@0.1"}, "verdict": "inconclusive", "final": True, "look": 1}]
     assert A.groups_to_grow(r, 5) == ["x@0.1", "y@0.1"]
     assert A.groups_to_grow(r, 3) == []                                   # every group is at the cap
+
+
+def test_a_look_grows_only_the_groups_that_lack_its_seeds():
+    # x is ahead (it grew for another claim): the claim's next look needs a fourth seed of y alone
+    r = results_from({"x@0.1": LOW + LOW[:1], "y@0.1": HIGH})
+    r["groups"][0]["declared_seeds"] = 3
+    r["claims"] = [{"check": {"lower": "m", "a": "x@0.1", "b": "y@0.1"}, "verdict": "inconclusive", "final": False,
+                    "look": 1}]
+    assert A.groups_to_grow(r, 5) == ["y@0.1"]

@@ -147,7 +147,13 @@ def test_without_sbatch_or_submitit_it_is_one_line_and_exit_2(tmp_path, capsys, 
     monkeypatch.delenv("DCNN_SUBMITIT_CLUSTER", raising=False)
     assert run_slurm(study, tmp_path / "b") == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "sbatch is not on PATH" in err
+    assert err.count("\n") == 1 and "sbatch and srun are not on PATH" in err
+    fake = tmp_path / "sbatch"                                         # an sbatch, and no srun: submitit
+    fake.write_text("#!/bin/sh\necho 'Submitted batch job 1'\n")      # would have trained here, unsaid
+    fake.chmod(0o755)
+    assert run_slurm(study, tmp_path / "b") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--executor slurm: srun is not on PATH" in err
     monkeypatch.setitem(sys.modules, "submitit", None)
     assert run_slurm(study, tmp_path / "b") == 2
     err = capsys.readouterr().err

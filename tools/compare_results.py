@@ -4,7 +4,8 @@
 
 Runs are matched by (variant, lr, seed); a run trained in both is the same when its status and
 every epoch's epoch, train_loss, val_loss and val_acc are equal to the last digit (timings are left
-out); a run not trained in one of them is counted apart. The pretraining's history is compared too.
+out); a run not trained in one of them is counted apart. Each backbone's pretraining history is compared
+too (a study that pretrains nothing says so).
 Exits 1 when a run both files trained differs. Used to check that a refactor changed no result
 (BENCHMARKS.md).
 """
@@ -24,10 +25,12 @@ def _numbers(run: dict) -> tuple:
     return run["status"], [{k: e[k] for k in FIELDS} for e in run.get("history") or []]
 
 
-def _pretraining(results: dict) -> list:
+def _pretraining(results: dict) -> list[list]:
+    """Each backbone's pretraining history (none for a study that pretrains nothing: torchvision's weights,
+    or no pretrained run)."""
     p = results["study"].get("pretraining") or {}
-    p = p["backbones"][0] if "backbones" in p else p
-    return [{k: e[k] for k in FIELDS} for e in p.get("history") or []]
+    backbones = p["backbones"] if "backbones" in p else [p] if p.get("history") else []
+    return [[{k: e[k] for k in FIELDS} for e in b.get("history") or []] for b in backbones]
 
 
 def main(argv: list[str]) -> int:
@@ -45,8 +48,14 @@ def main(argv: list[str]) -> int:
           f"only in the first: {len(set(ra) - set(rb))}, only in the second: {len(set(rb) - set(ra))}")
     for k in differ[:10]:
         print("  differs:", *k)
-    same_pre = _pretraining(a) == _pretraining(b)
-    print(f"pretraining history ({len(_pretraining(b))} epochs):", "identical" if same_pre else "different")
+    pre_a, pre_b = _pretraining(a), _pretraining(b)
+    same_pre = pre_a == pre_b
+    if not pre_a and not pre_b:
+        print("pretraining: none in either")
+    else:
+        epochs = ", ".join(str(len(h)) for h in pre_b) or "none"
+        print(f"pretraining history ({len(pre_b)} backbone{'s' if len(pre_b) != 1 else ''}, {epochs} epochs):",
+              "identical" if same_pre else "different")
     return 1 if differ or not same_pre else 0
 
 

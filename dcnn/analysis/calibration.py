@@ -1,12 +1,15 @@
-"""``dcnn calibrate``: how often would this study's claims give a false verdict if nothing differed?
+"""``dcnn calibrate``: how often would this study's claims give a false verdict?
 
 Thousands of synthetic studies with the study's own claims, groups and declared seeds go through the
-code that judges the real one (synthetic.py → verdicts.judge_claims, and for --decide the same
-choice of groups to grow, sequential.groups_to_grow). In each, every group draws its seeds from one
-common distribution per metric — no setting makes any difference — with the spread the study's own
-seeds show where they are cached (else 1). A verdict is false when a claim is supported or
-contradicted although nothing differs; for "similar", which nothing differing makes true, when it is
-contradicted. The family-wise rate is the share of studies with any false verdict.
+code that judges the real one (synthetic.py → verdicts.judge_claims, and for --decide the same choice
+of groups to grow, sequential.groups_to_grow), drawn from worlds built on the study's own seeds
+(world.py: their spreads, the correlation of a group's metrics, their divergence and collapse rates):
+the world where nothing differs, and for each claim whose kind has one its least favourable world —
+a "similar" or "not_worse" claim with the difference at its margin, a "best" or "worst" one with a tied
+to its noisiest rival and every other group far on the other side, an lr_beats one with one variant
+tied and every other far apart — where both of its verdicts are false. A verdict is false when the
+world makes it so (each kind's ``truth``); the family-wise rate of a world is the share of its studies
+with any false verdict, and the study's is the largest over its worlds, with its simulation error.
 """
 from __future__ import annotations
 
@@ -14,88 +17,28 @@ import math
 from collections import defaultdict
 from typing import Any, Optional
 
-from .vocabulary import METRICS
-from .claims import Judging, claim_groups, flag_runs
-from .kinds import CLAIM_KINDS, kind_of
-from .metrics import LEARNED_FRACTION
+from .claims import Judging, claim_groups
+from .kinds import CLAIM_KINDS, MARGIN_KEYS, kind_of
 from .sequential import groups_to_grow
 from .stats import group_by_name
 from .synthetic import add_run, results_from
-from .uncertainty import sample_sd
 from .verdicts import judge_claims
+from .world import World, study_world
 
-CHANCE = math.log(5)     # where no study says otherwise: the chance loss the null world centres on
-BIG = 1e3                # a last epoch far past any plateau_by epoch
-
-
-def spreads(results: Optional[dict], checks: list[dict]) -> dict[tuple[str, str], float]:
-    """{(group, metric or "margin:kind"): the SD of the study's own seeds}, where two or more are cached
-    and differ; the simulation uses 1 elsewhere."""
-    out: dict[tuple[str, str], float] = {}
-    if results is None:
-        return out
-    tol = results["study"]["analysis"].get("plateau_tol", 0.01)
-    for check in checks:
-        kind = kind_of(check)
-        for g in claim_groups(results, check):
-            if kind.margin is not None:
-                key, values = f"margin:{kind.name}", [kind.margin(results["runs"][i]["metrics"], check, tol)
-                                                      for i in flag_runs(results, g)]
-            else:
-                key, values = check[kind.name], group_by_name(results, g)["metrics"][check[kind.name]]["values"]
-            values = [v for v in values if v is not None and math.isfinite(v)]
-            if len(values) >= 2 and sample_sd(values) > 0:
-                out[(g, key)] = sample_sd(values)
-    return out
+CALIBRATION_VERSION = 2      # the worlds and the rules; a calibration.json made by another is not cited
 
 
-def _centres(results: Optional[dict], checks: list[dict]) -> dict[str, float]:
-    """The common mean of each metric in the null world: the study's own mean where cached, so that a
-    relative margin is as wide as in the study; the best validation loss at 90 % of chance when a
-    learns / never_learns claim needs that to be its null."""
-    out = {m: 0.0 for m in METRICS}
-    if results is not None:
-        for m in METRICS:
-            vals = [v for g in results["groups"] for v in g["metrics"][m]["values"] if v is not None]
-            if vals:
-                out[m] = sum(vals) / len(vals)
-    needs = {m: f for c in checks for m, f in kind_of(c).null_centre.items()}   # a kind's null, where it has one
-    if not out["best_val_loss"] and "best_val_loss" not in needs:
-        needs["best_val_loss"] = lambda chance: LEARNED_FRACTION * chance   # (the boundary of "learned")
-    out.update({m: f(CHANCE) for m, f in needs.items()})
-    return out
-
-
-class NullWorld:
-    """Draws one run's metrics for a group where nothing makes a difference."""
-
-    def __init__(self, checks: list[dict], sd: dict[tuple[str, str], float], centres: dict[str, float], tol: float):
-        self.sd, self.centre, self.tol, self.checks = sd, centres, tol, checks
-
-    def draw(self, rng, group: str) -> dict[str, Any]:
-        s = lambda key: self.sd.get((group, key), 1.0)  # noqa: E731
-        z = lambda: float(rng.standard_normal())  # noqa: E731
-        m = {k: self.centre[k] + s(k) * z() for k in METRICS}
-        m.update(chance_loss=CHANCE, last_epoch=BIG)
-        for kind in CLAIM_KINDS.values():   # every per-seed margin centred on 0 with its own spread
-            if kind.null is not None:
-                kind.null(m, self, lambda key: s(key) * z())
-        return m
-
-
-def _false(claim: dict) -> bool:
-    return claim["verdict"] in CLAIM_KINDS[claim["kind"]].false_when
-
-
-def simulate_one(rng, world: NullWorld, skeleton: dict, claims: list[dict], how: Judging, *, looks: int,
+def simulate_one(rng, world: World, skeleton: dict, claims: list[dict], how: Judging, *,
                  cap: Optional[int]) -> list[dict]:
     """One synthetic study: its declared seeds, then (with ``cap``) seeds added as --decide adds them."""
     groups = sorted({g for c in claims for g in claim_groups(skeleton, c["check"])})
     n0 = {g: group_by_name(skeleton, g)["declared_seeds"] for g in groups}
     results = results_from({g: [world.draw(rng, g) for _ in range(n0[g])] for g in groups}, n0, world.tol)
+    results.update({k: skeleton[k] for c in claims for k in kind_of(c["check"]).context})   # (factors: the cells)
+    memo: dict = {}
     while True:
-        results["claims"] = judge_claims(results, claims, how, correction=how.correction, looks=looks,
-                                         max_seeds=cap, uncertainty=False)
+        results["claims"] = judge_claims(results, claims, how, correction=how.correction, max_seeds=cap,
+                                         uncertainty=False, memo=memo)
         grow = groups_to_grow(results, cap) if cap is not None else []
         if not grow:
             return results["claims"]
@@ -103,27 +46,85 @@ def simulate_one(rng, world: NullWorld, skeleton: dict, claims: list[dict], how:
             add_run(results, g, world.draw(rng, g))
 
 
-def calibrate(skeleton: dict, claims: list[dict], how: Judging, *, looks: int, cap: Optional[int], n: int = 2000,
-              seed: int = 0, results: Optional[dict] = None) -> dict[str, Any]:
-    """The false-verdict rates of ``claims`` over ``n`` null studies: family-wise and per claim kind.
-    ``skeleton``: the study's groups ({"groups": [{group, variant, lr, sweep, declared_seeds}]});
-    ``results``: the study's cached results, for the seeds' spread (None: unit spread)."""
-    import numpy as np
+def _se(p: float, k: int) -> float:
+    return math.sqrt(p * (1 - p) / k) if k else 0.0      # the simulation's standard error of a share
 
-    rng = np.random.default_rng(seed)
-    checks = [c["check"] for c in claims]
-    tol = results["study"]["analysis"].get("plateau_tol", 0.01) if results else 0.01
-    world = NullWorld(checks, spreads(results, checks), _centres(results, checks), tol)
+
+def rates(world: World, skeleton: dict, claims: list[dict], how: Judging, *, cap: Optional[int], n: int,
+          rng) -> dict[str, Any]:
+    """The family-wise false-verdict rate of ``claims`` in ``world`` over ``n`` studies, and per claim kind."""
+    groups = [claim_groups(skeleton, c["check"]) for c in claims]
     any_false, per_kind = 0, defaultdict(lambda: [0, 0])
     for _ in range(n):
-        judged = simulate_one(rng, world, skeleton, claims, how, looks=looks, cap=cap)
-        any_false += any(_false(c) for c in judged)
-        for c in judged:
-            per_kind[c["kind"]][0] += _false(c)
+        judged = simulate_one(rng, world, skeleton, claims, how, cap=cap)
+        wrong = [world.false(c, g) for c, g in zip(judged, groups)]
+        any_false += any(wrong)
+        for c, w in zip(judged, wrong):
+            per_kind[c["kind"]][0] += w
             per_kind[c["kind"]][1] += 1
-    se = lambda p, k: math.sqrt(p * (1 - p) / k)  # noqa: E731  (the simulation's standard error)
     rate = any_false / n
-    return {"n": n, "seed": seed, "family_rate": rate, "family_se": se(rate, n), "alpha": how.alpha,
-            "correction": how.correction, "looks": looks, "max_seeds": cap, "n_claims": len(claims),
-            "per_kind": {k: {"rate": f / t, "se": se(f / t, t), "judged": t} for k, (f, t) in sorted(per_kind.items())}}
+    return {"world": world.name, "family_rate": rate, "family_se": _se(rate, n),
+            "per_kind": {k: {"rate": f / t, "se": _se(f / t, t), "judged": t} for k, (f, t) in sorted(per_kind.items())}}
 
+
+def worlds(base: World, skeleton: dict, claims: list[dict]) -> list[World]:
+    """The world where nothing differs, and the least favourable ones: each claim whose kind has one puts
+    its shifts into the first world they fit (no true mean shifted two ways, and every claim placed there
+    still on its boundary), else into a world of its own."""
+    placed: list[tuple[dict, list[int]]] = []
+    truth = lambda w, i: kind_of(claims[i]["check"]).truth(claims[i]["check"], w.mean,  # noqa: E731
+                                                          claim_groups(skeleton, claims[i]["check"]))
+    for i, c in enumerate(claims):
+        kind = kind_of(c["check"])
+        if kind.least_favourable is None:
+            continue
+        shifts = kind.least_favourable(c["check"], base.mean, base.spread, claim_groups(skeleton, c["check"]))
+        if not shifts:
+            continue
+        for merged, members in placed:
+            if any(k in merged and abs(merged[k] - v) > 1e-12 for k, v in shifts.items()):
+                continue
+            w = base.shifted({**merged, **shifts}, "")
+            if all(abs(truth(w, j)) < 1e-9 for j in [*members, i]):
+                merged.update(shifts)
+                members.append(i)
+                break
+        else:
+            placed.append((dict(shifts), [i]))
+    named = lambda ms: "least favourable to claim" + ("s " if len(ms) > 1 else " ") + ", ".join(  # noqa: E731
+        f"{j + 1} ({kind_of(claims[j]['check']).name})" for j in ms)
+    return [base] + [base.shifted(merged, named(members)) for merged, members in placed]
+
+
+def with_margins(claims: list[dict], how: Judging) -> list[dict]:
+    """The claims with the study's default margin written into those that take one and give none (a world's
+    truth reads it from the check)."""
+    def fill(check: dict) -> dict:
+        if kind_of(check).margins and not any(check.get(k) is not None for k in MARGIN_KEYS):
+            return {**check, "relative_margin": how.similar_margin}
+        return check
+    return [{**c, "check": fill(c["check"])} for c in claims]
+
+
+def calibrate(skeleton: dict, claims: list[dict], how: Judging, *, cap: Optional[int], n: int = 2000,
+              seed: int = 0, results: Optional[dict] = None, world: Optional[World] = None,
+              least_favourable: bool = True) -> dict[str, Any]:
+    """The false-verdict rates of ``claims`` over ``n`` studies per world: the largest family-wise rate
+    and every world's. ``skeleton``: the study's groups ({"groups": [{group, variant, lr, sweep,
+    declared_seeds}]}); ``results``: the study's cached results, that the worlds are built on (None: unit
+    spreads, nothing diverges); ``world``: a world to use instead (its least favourable ones follow)."""
+    import numpy as np
+
+    claims = with_margins(claims, how)
+    claims = [{**c, "check": kind_of(c["check"]).for_calibration(c["check"], skeleton)}
+              if kind_of(c["check"]).for_calibration is not None else c for c in claims]
+    base = world or study_world(results, [c["check"] for c in claims], skeleton)
+    found = [rates(w, skeleton, claims, how, cap=cap, n=n, rng=np.random.default_rng([seed, i]))
+             for i, w in enumerate(worlds(base, skeleton, claims) if least_favourable else [base])]
+    worst = max(found, key=lambda f: f["family_rate"])
+    per_kind = {k: max((f["per_kind"][k] for f in found if k in f["per_kind"]), key=lambda r: r["rate"])
+                for k in worst["per_kind"]}
+    return {"n": n, "seed": seed, "family_rate": worst["family_rate"], "family_se": worst["family_se"],
+            "worst_world": worst["world"], "alpha": how.alpha, "correction": how.correction, "max_seeds": cap,
+            "n_claims": len(claims), "p_lost": base.p_lost, "p_collapsed": base.p_collapsed,
+            "per_kind": per_kind, "worlds": found}

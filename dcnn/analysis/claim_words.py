@@ -21,20 +21,29 @@ REASON_WORDS = {
     "no_spread": "every seed of both groups gave the same value, so no test can show the difference inside or "
                  "outside the margin",
     "nothing_to_compare": "there is nothing to compare it with",
+    "not_fitted": "the factorial analysis it rests on cannot be fitted on the seeds there are",
+    "not_estimated": "an effect it names cannot be estimated: not every combination of its factors' levels has a value",
 }
 
 
 def test_words(results: dict, ci: int) -> Sentence:
-    """The p-value that decided the claim, and its corrected value when several claims share alpha."""
+    """The p-value that decided the claim, corrected for the claims' number and its look's share of alpha,
+    and the level its own p is compared with."""
     C = f"/claims/{ci}"
     c = results["claims"][ci]
     if c["p_value"] is None:
         return []
     s: Sentence = [num(results, f"{C}/p_value", "p")]
-    if c["family"] > 1 and c["correction"] != "none":
-        s += [f"; {CORRECTION_WORDS[c['correction']]} over the ", num(results, f"{C}/family", "int"),
-              " claims: corrected ", num(results, f"{C}/p_adjusted", "p")]
-    return s
+    several, looked = c["family"] > 1 and c["correction"] != "none", c["looks"] > 1
+    if looked:
+        s += ["; over its look's share of alpha (", num(results, f"{C}/alpha_per_look", "e3"), " of ",
+              num(results, f"{C}/alpha", "g"), ")"]
+    if several:
+        s += [" and " if looked else "; ", f"{CORRECTION_WORDS[c['correction']]} over the ",
+              num(results, f"{C}/family", "int"), " claims"]
+    if several or looked:
+        s += [": corrected ", num(results, f"{C}/p_adjusted", "p")]
+    return s + ["; the claim's level ", num(results, f"{C}/level", "e3")]
 
 
 def deciding_words(results: dict, ci: int) -> Sentence:
@@ -76,8 +85,10 @@ def why_undecided(results: dict, ci: int) -> Sentence:
     if c.get("reason") in REASON_WORDS and c["reason"] != "no_epoch":     # (no epoch: its evidence says so)
         return [f" Inconclusive: {REASON_WORDS[c['reason']]}."]
     if c["candidate"] is not None and c["p_adjusted"] is not None:
-        which = "corrected p-value" if c["family"] > 1 and c["correction"] != "none" else "p-value"
-        return [f" Inconclusive: its {which} is not below ", num(results, f"{C}/alpha_per_look", "e3"), "."]
+        corrected = (c["family"] > 1 and c["correction"] != "none") or c["looks"] > 1
+        return [f" Inconclusive: its {'corrected p-value' if corrected else 'p-value'} is not below alpha ",
+                num(results, f"{C}/alpha", "g"),
+                " (its own p is not below its level, ", num(results, f"{C}/level", "e3"), ")."]
     return []
 
 

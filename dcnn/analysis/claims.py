@@ -14,6 +14,8 @@ __all__ = ["Judging", "claim_groups", "claim_kind", "degenerate_runs", "evaluate
 def claim_groups(results: dict, check: dict) -> list[str]:
     """The groups a claim's verdict rests on (the ones more seeds would go to)."""
     kind = CLAIM_KINDS[claim_kind(check)]
+    if kind.groups is not None:
+        return kind.groups(results, check)
     if kind.shape != "lr":
         return kind.names(check)
     pairs = lr_pairs(results, check["better"], check["worse"])

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from .vocabulary import CONTRADICTED, SUPPORTED
 from .inference import adjust
-from .stats import compare, direction, group_by_name
+from .stats import compare, group_by_name, settle
 
 
 @dataclass(frozen=True)
@@ -21,19 +21,15 @@ class Judging:
 
 
 def observed(c: dict) -> tuple[Optional[str], Optional[float], Optional[str]]:
-    """(direction of the observed difference, two-sided p, why it cannot point to a verdict) of a
-    comparison. A side that diverged in every seed counts as the higher loss, with certainty (p 0);
-    so does a difference between two groups without any spread."""
+    """(the direction the seeds point to, the two-sided p of its test, why it cannot point to a verdict)
+    of a comparison. A group that diverged before it had a value is a seed at the worst end of a rank
+    test (stats.compare), never a certainty."""
     v = c["verdict"]
     if v in ("not_run", "both_diverged", "both_collapsed", "single_seed"):
         return None, None, v
-    if v in ("a_diverged", "b_diverged"):
-        return direction(c), 0.0, None
-    diff = c["difference"]
-    side = "lower" if diff < 0 else ("higher" if diff > 0 else None)
-    if c["p_value"] is None or side is None:
+    if c["p_value"] is None or c["side"] is None:
         return None, None, "identical"
-    return side, c["p_value"], None
+    return c["side"], c["p_value"], None
 
 
 def present(values: Sequence[Optional[float]]) -> list[float]:
@@ -63,12 +59,17 @@ def every_one(comps: list[dict], want: str, correction: str) -> dict:
     return {"candidate": SUPPORTED, "p_value": p_support, "reason": None, "deciding": comps[k], "deciding_index": k}
 
 
-def counts(comps: list[dict], want: str, alpha: float, correction: str) -> tuple[int, int]:
-    """(comparisons significant in the wanted direction at alpha, significant the other way after correction)."""
+def at_level(comps: list[dict], want: str, level: float, correction: str) -> tuple[int, int]:
+    """The comparisons of a claim over several, settled at the claim's level (``level``: after the
+    corrections for the claims and the looks): one it needs says ``want`` when its own p is below the
+    level (an intersection–union test needs each at the level), one against says so when its p corrected
+    over the claim's comparisons is. Returns (how many show ``want``, how many show the other way)."""
     seen = [observed(c) for c in comps]
     corrected = adjust([p if p is not None else 1.0 for _, p, _ in seen], correction)
-    return (sum(side == want and p is not None and p < alpha for side, p, _ in seen),
-            sum(side is not None and side != want and q < alpha for (side, _, _), q in zip(seen, corrected)))
+    for c, (side, p, _), q in zip(comps, seen, corrected):
+        settle(c, level if side == want else level * (p / q if q and p is not None else 1.0), uncertainty=False)
+    return (sum(c["verdict"] == want for c in comps),
+            sum(c["verdict"] in ("lower", "higher") and c["verdict"] != want for c in comps))
 
 
 def lr_pairs(results: dict, better: float, worse: float) -> list[tuple[str, str]]:
@@ -86,10 +87,19 @@ def flag_runs(results: dict, group: str) -> list[int]:
 
 def relative_or_absolute(check: dict, how: Judging, b_mean: Optional[float]) -> dict:
     """A claim's margin: {"value": in the metric's units, "relative": the share of b's mean it is, or None}.
-    The claim's ``margin`` (absolute) or ``relative_margin``, else the study's similar_margin (a share)."""
+    The claim's ``margin`` (absolute) or ``relative_margin``, else the study's similar_margin (a share). A
+    relative margin is tested as a ratio of means (inference._bounds), never as b's observed mean times the
+    share; ``value`` (the share of b's observed mean) only describes it and sizes its power."""
     relative = check.get("relative_margin", None if check.get("margin") is not None else how.similar_margin)
     value = check.get("margin") if relative is None else (relative * abs(b_mean) if b_mean is not None else None)
     return {"value": value, "relative": relative}
+
+
+def true_margin(check: dict, metric: str, mean) -> float:
+    """A claim's margin in a world whose true means are mean(group, key) (calibrate): its ``margin``, or
+    its ``relative_margin`` of b's true mean (the study's default written into the check beforehand)."""
+    r = check.get("relative_margin")
+    return check["margin"] if r is None else r * abs(mean(check["b"], metric))
 
 
 def pair_entry(results: dict, check: dict, metric: str, how: Judging) -> dict:

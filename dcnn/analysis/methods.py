@@ -42,11 +42,17 @@ def _selection(results: dict) -> Sentence:
 
 
 def _comparisons(results: dict) -> Sentence:
-    return ["A comparison of two groups is Welch's two-sided t-test at alpha ", num(results, f"{S}/alpha", "g"),
-            "; beside each raw p-value the tables give the Benjamini–Hochberg q-value over all ",
-            num(results, "/study/methods/n_comparisons", "int"),
-            " comparisons of this report, which are exploratory: a q-value below alpha keeps the expected share "
-            "of false findings among them at alpha."]
+    return ["A comparison of two groups is Welch's two-sided t-test judged at Hsu's degrees of freedom (the "
+            "smaller group's seeds less one), which keeps its level whatever the ratio of the two groups' "
+            "spreads (the Welch–Satterthwaite degrees of freedom do not at three seeds a side); where a seed "
+            "diverged before it had a value it is the worst outcome of an exact rank test (every split of the "
+            "seeds enumerated), never a certainty, and seeds that collapsed tie just above the healthy ones. "
+            "The comparisons beside the figures and in the tables are exploratory: each carries its raw p-value "
+            "and its Benjamini–Hochberg q-value over all ", num(results, "/study/methods/n_comparisons", "int"),
+            " comparisons of this report, and says lower or higher only when its q-value is below alpha ",
+            num(results, f"{S}/alpha", "g"), " (which keeps the expected share of false findings among them at "
+            "alpha); its intervals and detectable differences are at that level, its 95 % interval only "
+            "descriptive."]
 
 
 def _family(results: dict) -> Sentence:
@@ -57,37 +63,45 @@ def _family(results: dict) -> Sentence:
                    "statsmodels" if CORRECTIONS[an["correction"]] else "each at its own level",
                    "), and a claim is supported or contradicted only when its corrected p-value is below alpha"]
     if plan["looks"] > 1:
-        s += [" divided by the ", num(results, f"{P}/looks", "int"), " planned looks (",
-              num(results, f"{P}/alpha_per_look", "e3"), " at each look: up to ",
-              num(results, f"{S}/max_seeds", "int"), " seeds per group, one look after each added seed, "
-              "a Bonferroni split that keeps the chance of any false verdict at alpha however the looks go)"]
-    return s + ["."]
+        s += [". Up to ", num(results, f"{S}/max_seeds", "int"), " seeds per group, each claim has its own planned "
+              "looks, up to ", num(results, f"{P}/looks", "int"), ": look j judges it on the first declared + j − 1 "
+              "seeds of each of its groups, whatever seeds a group got for other claims, and spends the share of "
+              "alpha its seeds add (alpha times the seeds over max_seeds: ", num(results, f"{P}/alpha_per_look", "e3"),
+              " at the first look of the claims with the fewest seeds, ", num(results, f"{P}/later_alpha", "e3"),
+              " at each later one); its p is divided by that share before the correction, so that by the union "
+              "bound the chance of any false verdict stays at alpha whatever the looks' correlation and whichever "
+              "groups grow, and a claim decided at a look keeps its verdict"]
+    return s + [". Each claim states its level: the alpha its own p is compared with (its look's share over its "
+                "step of the correction); its intervals, detectable differences and needed seeds are at that level, "
+                "and its 95 % interval only descriptive."]
 
 
 def _tests(results: dict) -> Sentence:
     corr = CORRECTION_WORDS[results["study"]["analysis"]["correction"]]
-    return ["A claim that one group is lower or higher than another uses Welch's test. A claim that two are "
+    return ["A claim that one group is lower or higher than another uses that test. A claim that two are "
             "similar is decided by two one-sided Welch tests against a margin, by default ±",
-            num(results, f"{S}/similar_margin", "pct"), " of the second group's mean: it is supported only "
-            "when the difference is shown to lie inside the margin and contradicted only when it is shown to "
-            "lie outside, never by the mere absence of a significant difference. A claim that one group is "
-            "the best (or worst) of several, or that one learning rate beats another for every variant, is "
-            "supported when every comparison it needs points its way (the largest of their p-values decides) "
-            "and contradicted when one comparison shows the opposite after ", corr, " over its comparisons. "
-            "A claim about every seed of a group (it learns, overfits, is still improving, levels off by an "
-            "epoch) is a one-sample t-test of a per-seed margin that is positive when the claim holds; the "
-            "count of seeds that show it is a description, since a sign test on three seeds could never reach "
-            "alpha. A group that holds some diverged or collapsed seeds is judged with and without them, and "
+            num(results, f"{S}/similar_margin", "pct"), " of the second group's mean, tested as a ratio of the "
+            "two means (a against (1 ± the share) × b) so that b's measured mean never moves the margin; it is "
+            "supported only when the interval at the claim's level lies inside the margin and contradicted only "
+            "when it lies outside (at the margin both verdicts are false, and together they stay at the level), "
+            "never by the mere absence of a significant difference; a claim that one is not worse than the other "
+            "is the same test's one half. A claim that one group is the best (or worst) of several, or that one "
+            "learning rate beats another for every variant, is supported when every comparison it needs points "
+            "its way at the claim's level (the largest of their p-values decides) and contradicted when one "
+            "comparison shows the opposite after ", corr, " over its comparisons. A claim about a group's seeds "
+            "(it learns, overfits, is still improving, levels off by an epoch) is a one-sample t-test of a "
+            "per-seed margin that is positive when the claim holds: it says the group does so on average over "
+            "its seeds, not that every seed does; the share of seeds that show it is given with its exact "
+            "interval. A group that holds some diverged or collapsed seeds is judged with and without them, and "
             "the claim is decided only when both agree."]
 
 
 def _power(results: dict) -> Sentence:
     return ["The smallest detectable differences and the seeds needed are those of the test the verdict "
-            "uses, at power ", f"{POWER:g}", ": for Welch's test they are simulated (", f"{DRAWS:,}",
-            " studies with each group's own spread, judged as Welch's test judges them, since with three "
-            "seeds a side the textbook noncentral-t formula overstates its power), for the difference that "
-            "Hedges' g states rather than the raw one, at the alpha of one look before the correction for "
-            "the number of claims. A claim that seeds up to the cap would settle with less than ",
+            "uses, at power ", f"{POWER:g}", " and at the claim's level: for Welch's statistic at Hsu's degrees "
+            "of freedom they are simulated (", f"{DRAWS:,}", " studies with each group's own spread, judged as the "
+            "test judges them), for the difference that Hedges' g states rather than the raw one. A claim that "
+            "seeds up to the cap would settle, at its last look's level, with less than ",
             percent(FUTILE_BELOW), " power is not given more seeds."]
 
 
@@ -100,13 +114,34 @@ def _restart(results: dict) -> Sentence:
 
 def _calibration(results: dict) -> Sentence:
     C = "/study/calibration"
-    s: Sentence = ["Simulated with no true difference anywhere (python -m dcnn calibrate, ",
-                   num(results, f"{C}/n", "count"), " studies of these claims with the seeds' own spread), some "
-                   "claim got a false verdict in ", num(results, f"{C}/family_rate", "pct"), " of them (± ",
-                   num(results, f"{C}/family_se", "pct"), ") with the seeds declared"]
+    s: Sentence = ["Simulated in worlds built on this study's own seeds (python -m dcnn calibrate: ",
+                   num(results, f"{C}/n", "count"), " studies of these claims per world, each group's spread, the "
+                   "correlation of a group's metrics, and seeds diverging before they have a value in ",
+                   num(results, f"{C}/p_lost", "pct"), " and collapsing in ", num(results, f"{C}/p_collapsed", "pct"),
+                   " of them, as here; where nothing differs, and where each similar, not-worse, best, worst or "
+                   "learning-rate claim is least favourably placed), some claim got a false verdict in at most ",
+                   num(results, f"{C}/family_rate", "pct"), " of them (± ", num(results, f"{C}/family_se", "pct"),
+                   " simulation error) with the seeds declared"]
     if results["study"]["calibration"].get("decide"):
-        s += [", and in ", num(results, f"{C}/decide/family_rate", "pct"), " with seeds added by --decide"]
-    return s + ["."]
+        s += [", and in at most ", num(results, f"{C}/decide/family_rate", "pct"), " (± ",
+              num(results, f"{C}/decide/family_se", "pct"), ") with seeds added by --decide"]
+    return s + [", against alpha ", num(results, f"{C}/alpha", "g"), "."]
+
+
+def _factors(results: dict) -> Sentence:
+    s: Sentence = ["A factorial analysis (what matters most) is a type-II analysis of variance (statsmodels) of the "
+                   "per-seed values on its factors and their two-way interactions. An effect's share is its partial "
+                   "η², the variance it explains over that and the residual's, with a ",
+                   num(results, "/factors/0/confidence", "pct"), " percentile interval from ",
+                   num(results, "/factors/0/resamples", "count"), " resamples of the seeds within each cell (their "
+                   "deviations from the cell's mean, scaled by √(n/(n − 1)) so that they keep the seeds' variance; a "
+                   "seeded generator), and the residual's share is what seed noise leaves. A seed without a value is "
+                   "left out and named; a design too empty to fit is not fitted."]
+    if any(c["kind"] == "matters_more" for c in results["claims"]):
+        s += [" A claim that one effect matters more than another is supported when the interval of the difference "
+              "of their shares over the same resamples (paired) lies above 0 at the claim's level, contradicted when "
+              "it lies below; the p-value that inverts that interval is corrected with the other claims."]
+    return s
 
 
 def methods_sentences(results: dict) -> list[Sentence]:
@@ -114,6 +149,8 @@ def methods_sentences(results: dict) -> list[Sentence]:
     parts = [_numbers, _selection, _comparisons]
     if results["claims"]:
         parts += [_family, _tests, _power]
+    if results.get("factors"):
+        parts.append(_factors)
     if results["study"]["plan"].get("restarts"):
         parts.append(_restart)
     if results["study"].get("calibration"):

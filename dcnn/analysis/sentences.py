@@ -3,8 +3,8 @@ claim, written from the metrics and statistics alone. A sentence is a list of st
 (numbers that point into results.json), never a number typed by hand."""
 from __future__ import annotations
 
+from .comparison_words import comparison_sentence, degenerate_words, rank_words, uncertainty_words  # noqa: F401
 from .metrics import COLLAPSE_RANGE, LEARNED_FRACTION, RISE_TOL
-from .uncertainty import CONFIDENCE, PRACTICAL_SEEDS
 from .numbers import Sentence, and_list as _and, get, num, percent
 from .recipe_sentences import recipe_observations, recipe_sentences
 
@@ -100,29 +100,6 @@ def collapse_words(results: dict, ri: int) -> Sentence:
                        "), so it cannot tell the images apart."]
     return lead + ["it gives one class to ", num(results, f"{R}/metrics/final_top_share", "pct"),
                    " of the validation images."]
-
-
-def uncertainty_words(results: dict, ref: str, similar: bool = False) -> Sentence:
-    """The uncertainty of a comparison (or margin) at ``ref``: its 95 % interval, Hedges' g, the
-    smallest difference its seeds would detect and, when undecided, the seeds that would. For a
-    "similar" claim (``similar``): the smallest margin its seeds could show similarity within, and the
-    seeds that would settle the observed difference against its margin (its interval is said apart)."""
-    c = get(results, ref)
-    if c.get("ci_low") is None:
-        return []
-    s: Sentence = [] if similar else [f"{100 * CONFIDENCE:g} % CI ", num(results, f"{ref}/ci_low"), " to ",
-                                      num(results, f"{ref}/ci_high")]
-    if c.get("hedges_g") is not None:
-        s += [", " if s else "", "Hedges' g ", num(results, f"{ref}/hedges_g", "d2")]
-    if c.get("mde") is not None:
-        s += ["; these seeds could show similarity within ±" if similar else "; these seeds would detect a difference of ",
-              num(results, f"{ref}/mde"), " with power ", num(results, f"{ref}/power", "g")]
-    if c.get("needed_practical") is not None:
-        verb = "settle" if similar else "detect"
-        s += ([", and the observed one with ", num(results, f"{ref}/needed_seeds", "int"), " seeds per group"]
-              if c["needed_practical"] else
-              [f", and no practical number of seeds (under {PRACTICAL_SEEDS}) would {verb} the observed one"])
-    return s
 
 
 def _divergence_sentence(results: dict, gi: int, done: list[tuple[int, dict]]) -> list[Sentence]:
@@ -227,53 +204,6 @@ def group_observations(results: dict, gi: int, tol_ref: str = "/study/analysis/p
                     "): their outputs stopped depending on the input, or one class took nearly every prediction."])
     return out + _learning_sentences(results, gi, done) + _shape_sentences(results, gi, done, tol_ref) + \
         recipe_sentences(results, done)
-
-
-def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base_section: str) -> Sentence:
-    """How a configuration compares with the one it builds on, in the words the evidence allows."""
-    C = f"/comparisons/{ci}"
-    c = results["comparisons"][ci]
-    lead = [f"Against {base_title} (§{base_section}, same learning rate), "]
-    v = c["verdict"]
-    if v == "not_run":
-        return lead + ["no comparison yet: one of the two has not been trained."]
-    if v == "a_diverged":
-        return lead + [f"{this} diverged in every seed while the other did not."]
-    if v == "b_diverged":
-        return lead + ["which diverged in every seed, this one trains."]
-    if v == "both_diverged":
-        return lead + ["both diverged in every seed."]
-    if v == "single_seed":
-        return lead + ["the best validation loss differs by ", num(results, f"{C}/difference"),
-                       " (single seed, no noise estimate)."]
-    if v == "identical":
-        return lead + ["the best validation loss is identical in every seed."]
-    if v == "both_collapsed":
-        return lead + ["both collapsed in every seed: their outputs no longer depend on the input (or one class "
-                       "takes nearly every prediction), so the difference cannot speak to the setting."]
-    more = uncertainty_words(results, C)
-    more = ["; ", *more] if more else []
-    test = ([num(results, f"{C}/p_value", "p")] + ([", ", num(results, f"{C}/q_value", "q")]
-                                                   if c.get("q_value") is not None else []))
-    if c.get("test") == "mann_whitney":
-        test = ["no spread within either, so the exact Mann–Whitney test: ", *test]
-    if v in ("lower", "higher"):
-        return lead + [f"the best validation loss is {v} by ", num(results, f"{C}/magnitude"), " ± ",
-                       num(results, f"{C}/difference_se"), " (", *test, *more, ")."] + degenerate_words(results, ci)
-    return lead + ["the difference in best validation loss, ", num(results, f"{C}/difference"),
-                   ", is within seed noise (", *test, *more, ")."] + degenerate_words(results, ci)
-
-
-def degenerate_words(results: dict, ci: int) -> Sentence:
-    """A comparison whose groups hold seeds that diverged after some epochs or collapsed says so."""
-    C = f"/comparisons/{ci}"
-    c = results["comparisons"][ci]
-    parts = [(side, where) for side, where in (("a", " here"), ("b", " in the other")) if c.get(f"{side}_degenerate")]
-    if not parts:
-        return []
-    said = [[num(results, f"{C}/{side}_degenerate", "int"), where] for side, where in parts]
-    return [" Seeds that diverged or collapsed: ", *(said[0] if len(said) == 1 else [*said[0], ", ", *said[1]]),
-            "; the difference may reflect failed runs more than the setting."]
 
 
 def stats_words(results: dict, ref: str) -> list:

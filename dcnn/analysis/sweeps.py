@@ -22,19 +22,22 @@ def sweep_summary(results: dict, groups: Sequence[str], values: Sequence[float],
                        "n_diverged": g["n_diverged"]})
     base = groups[list(values).index(baseline)]
     comps = []
-    worse_from = None
     for value, name in zip(values, groups):
         if value == baseline:
             continue
-        c = compare(results, name, base, "best_val_loss", alpha)
+        c = compare(results, name, base, "best_val_loss", alpha, uncertainty=False)
         c["value"] = value
         comps.append(c)
-        if worse_from is None and direction(c) == "higher":
-            worse_from = value
     done = [p for p in points if p["n_done"]]
-    return {"points": points, "baseline": baseline, "comparisons_to_baseline": comps, "worse_from": worse_from,
+    return {"points": points, "baseline": baseline, "comparisons_to_baseline": comps, "worse_from": worse_from(comps),
             "all_diverged": [p["value"] for p in done if p["n_diverged"] == p["n_done"]],
             "some_diverged": [p["value"] for p in done if 0 < p["n_diverged"] < p["n_done"]]}
+
+
+def worse_from(comps: Sequence[dict]) -> Any:
+    """The first value of the swept setting significantly worse than the baseline value (at each
+    comparison's level: after collect, the exploratory family's)."""
+    return next((c["value"] for c in comps if direction(c) == "higher"), None)
 
 
 def _setting(sw: dict, value: Num) -> list:
@@ -84,11 +87,12 @@ def sweep_observations(results: dict, si: int) -> list[Sentence]:
         s = ["Compared with ", *_setting(sw, num(results, f"{S}/baseline", "g")), " (",
              *stats_words(results, f"{S}/points/{base_i}/best_val_loss"), "), the best validation loss is "]
         if not words["higher"] and not words["lower"]:
-            s += ["within seed noise at every other value."]
+            s += ["not significantly different at any other value (at the level of the report's comparisons)."]
         else:
             parts = [[f"significantly {d} at ", *_and(words[d])] for d in ("higher", "lower") if words[d]]
             s += [*parts[0], *([" and "] + parts[1] if len(parts) > 1 else []),
-                  " (a diverged seed counts as the higher loss); the other values are within seed noise."]
+                  " (at the level of the report's comparisons; a seed that diverged is the worst outcome of an exact "
+                  "rank test); the other values do not differ significantly."]
         out.append(s)
     if sw["reference"] is not None:
         ref = group_by_name(results, sw["reference"]["group"])

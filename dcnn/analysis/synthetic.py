@@ -14,7 +14,10 @@ _BLANK = {m: None for m in METRICS} | {"learned": True, "overfits": False, "uptu
 
 
 def run(metrics: dict) -> dict:
-    """One finished run whose metrics are ``metrics`` (the rest blank)."""
+    """One finished run whose metrics are ``metrics`` (the rest blank); or, given a run ({"status",
+    "metrics", "history"}: one that diverged before finishing an epoch has no history), that run."""
+    if "status" in metrics:
+        return {"seed": 0, **metrics, "metrics": {**_BLANK, **metrics["metrics"]}}
     return {"status": "complete", "metrics": {**_BLANK, **metrics}, "history": [{}], "seed": 0}
 
 

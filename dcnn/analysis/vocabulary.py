@@ -21,6 +21,12 @@ METRIC_WORDS = {
 }
 METRICS = tuple(METRIC_WORDS)
 
+
+def worse_sign(metric: str) -> float:
+    """+1 where a higher value is worse (losses, gaps, epochs), −1 where a lower one is (accuracies): the end
+    a seed that diverged before it had a value ranks at."""
+    return -1.0 if "accuracy" in METRIC_WORDS[metric] else 1.0
+
 # A claim's verdict.
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 CLAIM_VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)

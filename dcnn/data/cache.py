@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -26,7 +27,8 @@ def folder_index(root: Path) -> str:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             st = path.stat()
-            h.update(f"{path.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+            # (a name as the bytes it is: one that is not UTF-8 is a name like any other)
+            h.update(os.fsencode(path.relative_to(root)) + f"|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,12 +157,32 @@ def load_digits_tasks(*, train_per_class: int, val_per_class: int, image_size: i
 
 # ---- paper: an ImageFolder on disk ------------------------------------------------------------
 
+def _eight_bit(im):
+    """An image as 8-bit RGB, its values scaled from the range they have: 16-bit images (I;16, and 32-bit
+    integer ones whose values fit 16 bits) by 65535 → 255, as torchvision's ToDtype(uint8, scale=True)
+    does; floating-point ones in [0, 1] by 1 → 255; any other 32-bit image by its own minimum and
+    maximum. (PIL's convert("RGB") clips such values at 255.) Every other mode (grayscale, RGBA,
+    palette, CMYK, ...) is PIL's RGB conversion."""
+    from PIL import Image
+
+    if not (im.mode.startswith("I") or im.mode == "F"):
+        return im.convert("RGB")
+    arr = np.asarray(im, dtype=np.float64)
+    low, high = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 1.0)
+    if im.mode.startswith("I;16") or (im.mode == "I" and low >= 0 and high <= 65535):
+        low, high = 0.0, 65535.0
+    elif im.mode == "F" and low >= 0 and high <= 1:
+        low, high = 0.0, 1.0
+    scaled = (arr - low) * (255.0 / (high - low)) if high > low else np.zeros_like(arr)
+    return Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8)).convert("RGB")
+
+
 def _decode(path: Path, image_size: int) -> torch.Tensor:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            im = im.convert("RGB")  # grayscale, RGBA, palette → RGB
+            im = _eight_bit(im)
             w, h = im.size
             scale = image_size * 256 / 224 / min(w, h)  # torchvision's Resize(256) + CenterCrop(224)
             im = im.resize((max(image_size, round(w * scale)), max(image_size, round(h * scale))),
@@ -170,9 +191,22 @@ def _decode(path: Path, image_size: int) -> torch.Tensor:
             left, top = (w - image_size) // 2, (h - image_size) // 2
             im = im.crop((left, top, left + image_size, top + image_size))
             arr = np.asarray(im, dtype=np.uint8).copy()
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise DataError(f"image {path} has {size}, more than PIL decodes ({2 * Image.MAX_IMAGE_PIXELS:,}, its guard "
+                        "against decompression bombs): shrink it or remove it") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DataError(f"cannot decode image {path}: {exc} (remove or replace the file)") from None
     return torch.from_numpy(arr).permute(2, 0, 1)
+
+
+def _images(folder: Path) -> list[Path]:
+    """The image files under a class folder, hidden files and anything inside a hidden folder
+    (.ipynb_checkpoints/, .thumbnails/) left out, in a fixed order."""
+    return sorted(p for p in folder.rglob("*")
+                  if p.suffix.lower() in IMAGE_SUFFIXES and not any(part.startswith(".") for part in
+                                                                    p.relative_to(folder).parts) and p.is_file())
 
 
 def _read_split(root: Path, image_size: int, classes: tuple[str, ...] | None) -> tuple[Split, tuple[str, ...]]:
@@ -182,12 +216,13 @@ def _read_split(root: Path, image_size: int, classes: tuple[str, ...] | None) ->
     found = tuple(sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")))
     if not found:
         raise DataError(f"data directory {root} has no class folders (expected {root}/<class>/<image>)")
+    if len(found) < 2:
+        raise DataError(f"data directory {root} has one class folder ({found[0]}); a classifier needs at least two")
     if classes is not None and found != classes:
         raise DataError(f"{root} has classes {list(found)} but train/ has {list(classes)}; they must match")
     paths, ys = [], []
     for label, name in enumerate(found):
-        files = sorted(p for p in (root / name).rglob("*")
-                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+        files = _images(root / name)
         if not files:
             raise DataError(f"class folder {root / name} has no images "
                             f"(allowed suffixes: {', '.join(IMAGE_SUFFIXES)})")

@@ -22,6 +22,7 @@ class DataSource:
     load: Callable[..., tuple[Any, Any]]           # (profile, study path, store, data_dir, decode) → (source, target)
     num_classes: Callable[[Any, Any], int]         # (profile, data_dir) → classes of the study's task, no decoding
     needs_data_dir: bool = False
+    no_test_split: Callable[[Any], Optional[str]] = lambda profile: None   # why it holds none out (None: it may)
 
 
 DATA_SOURCES: dict[str, DataSource] = {}
@@ -45,6 +46,8 @@ def _digits_check(p: Any) -> Optional[str]:
     missing = [k for k in ("train_per_class", "val_per_class") if getattr(p, k) is None]
     if missing:
         return f"data: digits needs {', '.join(missing)}"
+    if not p.target_digits:
+        return "data: digits needs target_digits, two or more (the classes of the study's task)"
     if p.source is not None:
         return "data: digits takes no source (its source task is source_digits)"
     if p.test_fraction is not None:
@@ -58,7 +61,8 @@ def _digits_load(p: Any, study_path: Path, store: Any, data_dir: Any, decode: bo
     return digits_tasks(store, p, decode)
 
 
-register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits)))
+register_data(DataSource("digits", _digits_check, _digits_load, lambda p, data_dir: len(p.target_digits),
+                         no_test_split=lambda p: None if p.test_per_class else "test_per_class: 0"))
 
 
 # ---- an ImageFolder ----------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class ModelSpec:
     drop_path_arg: Optional[str] = None       # its builder's stochastic-depth argument (None: it has none)
     source: Optional[str] = None              # a user's module: the SHA-256 of its file, which its runs' keys hold
     kind: str = "dcnn"                        # dcnn | torchvision | timm | user: where it comes from
+    min_image_size: Optional[int] = None      # the smallest images it takes (None: found on the meta device)
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -117,7 +118,7 @@ def torchvision_spec(name: str) -> ModelSpec:
 register_model(ModelSpec(
     "scratch_cnn", architectures.scratch_cnn, noun=lambda w: "the small CNN (three conv blocks and two linear layers)",
     label=lambda w: "the scratch CNN", layout={"features": 9, "avgpool": None, "classifier": 5},
-    head="classifier.4", step_cost=lambda batch_size: 0.25, takes_dropout=True, vgg_init=True,
+    head="classifier.4", step_cost=lambda batch_size: 0.25, takes_dropout=True, vgg_init=True, min_image_size=8,
     weights_rule=lambda profile: "scratch_cnn has no torchvision weights (allowed: false, or a pretrain block in "
                                  "the profile to pretrain it on a source task)"))
 
@@ -133,12 +134,62 @@ register_model(ModelSpec(
     noun=lambda w: "VGG16 in torchvision's layout" + (f" with every channel width divided by {w}" if w > 1 else ""),
     layout={"features": 31, "avgpool": None, "classifier": 7}, head="classifier.6",
     step_cost=lambda batch_size: 1.0 + 0.02 * batch_size, takes_width=True, vgg_init=True, own_dropout=True,
-    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs, weights=TORCHVISION))
+    weights_rule=_vgg16_weights_rule, first_convs=architectures.vgg16_first_convs, weights=TORCHVISION,
+    min_image_size=32))
 
 
 register_model(ModelSpec(
     "mlp", architectures.mlp, noun=lambda w: "a multilayer perceptron (the image pooled to 8×8, hidden layers of 256 and 128)",
     label=lambda w: "the MLP", layout={"avgpool": None, "features": 5, "classifier": 2}, head="classifier.1",
-    step_cost=lambda batch_size: 0.1, takes_dropout=True,
+    step_cost=lambda batch_size: 0.1, takes_dropout=True, min_image_size=1,
     weights_rule=lambda profile: "mlp has no torchvision weights (allowed: false, or a pretrain block in the profile "
                                  "to pretrain it on a source task)"))
+
+
+# ---- the images a model can take ----------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _meta_model(name: str, width_divisor: int) -> Any:
+    import torch
+
+    spec = get_model(name)
+    with torch.device("meta"):
+        model = spec.build(10, width_divisor=width_divisor if spec.takes_width else 1, dropout=0.0)
+    return model.eval()
+
+
+def takes_images(name: str, size: int, width_divisor: int = 1) -> bool:
+    """True when the model computes an output for size×size images (a forward pass on the meta device:
+    shapes only, no memory, no weights)."""
+    import torch
+
+    try:
+        with torch.no_grad():
+            _meta_model(name, width_divisor)(torch.empty(2, 3, size, size, device="meta"))
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
+def too_small(name: str, size: int, width_divisor: int = 1) -> Optional[int]:
+    """None when the model takes size×size images, else the smallest size it takes (0: none up to 4096).
+    dcnn's own models say it (no torch: three max-pools need 8 pixels, VGG16's five 32); any other is
+    tried on the meta device."""
+    spec = get_model(name)
+    if spec.min_image_size is not None:
+        return spec.min_image_size if size < spec.min_image_size else None
+    return None if takes_images(name, size, width_divisor) else (smallest_images(name, width_divisor) or 0)
+
+
+def smallest_images(name: str, width_divisor: int = 1, largest: int = 4096) -> Optional[int]:
+    """The smallest image size the model takes (VGG16's five 2×2 max-pools: 32), None beyond ``largest``."""
+    high = 1
+    while not takes_images(name, high, width_divisor):
+        high *= 2
+        if high > largest:
+            return None
+    low = high // 2                      # it fails at low (or low is 0), takes high: bisect
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if takes_images(name, mid, width_divisor) else (mid, high)
+    return high

@@ -34,9 +34,13 @@ for _part in (
     ReportPart("learning_rates", "Learning rates compared", "body", 1, "each variant at its lower rate against its higher"),
     ReportPart("rankings", "Variants ranked", "body", 2, "the variants that differ in one setting, ranked"),
     ReportPart("selection", "Validation and test", "body", 3, "what choosing the best epoch on validation flatters"),
-    ReportPart("claims", "Claims checked", "body", 4, "every claim of the study, judged"),
-    ReportPart("project", "Project information", "body", 5, "how to reproduce, data, metrics, methods, time"),
-    ReportPart("summary", "Summary of every run", "body", 6, "a table of every run"),
+    ReportPart("per_class", "Which classes are confused", "body", 4, "per configuration, its test confusion "
+               "summed over seeds and its most confused pair"),
+    ReportPart("claims", "Claims checked", "body", 5, "every claim of the study, judged"),
+    ReportPart("project", "Project information", "body", 6, "how to reproduce, data, metrics, methods, time"),
+    ReportPart("summary", "Summary of every run", "body", 7, "a table of every run"),
     ReportPart("reproducibility", "Reproducibility", "appendix", 0, "machines, versions, compute, checklist"),
 ):
     register_part(_part)
+register_part(ReportPart("factors", "What matters most", "body", 3,      # (after selection, before claims)
+                         "each factor's share of the variance, with its interval and the seed-noise floor"))

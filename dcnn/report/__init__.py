@@ -82,10 +82,11 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
-def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> list[Path]:
-    """results.json, report.html, latex/ and (unless ``pdf`` is False) report.pdf under ``build``; returns
-    the paths (of latex/, its report.tex)."""
+def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True, live: str = "") -> list[Path]:
+    """results.json, tables/, report.html, latex/ and (unless ``pdf`` is False) report.pdf under ``build``;
+    returns the paths (of latex/, its report.tex). ``live``: a script report.html also carries (--watch)."""
     from ..results.collect import collect
+    from ..results.tables import write_tables
 
     build = Path(build)
     results = collect(study, build, data_dir=data_dir)
@@ -97,10 +98,11 @@ def write_report(study: Study, build: Path, data_dir=None, pdf: bool = True) -> 
         log.warning("... and %d more runs not run yet or failed", len(missing) - 20)
     paths = [build / "results.json", build / "report.html"]
     faults.hit("report.write")
+    context = build_context(study, results, build / "figures")     # (the figures drawn first: the largest files)
     atomic_write(paths[0], json.dumps(results.model_dump(mode="json"), indent=1, allow_nan=False).encode())
-    context = build_context(study, results, build / "figures")
+    write_tables(build, results, lambda path, data: atomic_write(path, data, fsync=False))
     html = render(context)
-    atomic_write(paths[1], html.encode())
+    atomic_write(paths[1], (html.replace("</body>", live + "\n</body>") if live else html).encode())
     for fig in all_figures(context["parts"]):   # the numbers behind every figure, linked from the HTML
         if fig.table:
             atomic_write(build / fig.csv, csv_text(fig.table).encode(), fsync=False)

@@ -7,7 +7,7 @@ import base64
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from .. import analysis
 from . import figures
@@ -50,6 +50,7 @@ class Block:
     kind: str = "block"
     group: str = ""                                 # the configuration (or sweep) it shows: the block's id
     comparisons: list = field(default_factory=list)  # (comparison index, sentence)
+    data: Any = None                                # what a kind of its own shows besides (its template's)
 
 
 def part_of(section: str) -> str:

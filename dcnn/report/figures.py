@@ -9,8 +9,6 @@ import hashlib
 import io
 import json
 import math
-import os
-import threading
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -18,6 +16,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
+
+from ..store.files import atomic_write  # noqa: E402
 
 TRAIN, VAL = "#1f5fa8", "#d9730d"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -41,16 +41,13 @@ def _svg(fig: Figure) -> str:
 
 
 def _save(fig: Figure, svg_path: Path) -> str:
-    """Write ``fig`` as SVG and as PDF (the PDF first: an SVG on disk means both are there)."""
-    svg_path.parent.mkdir(parents=True, exist_ok=True)
-    own = f".{os.getpid()}.{threading.get_ident()}.tmp"   # two processes may draw the same figure at once
-    pdf_tmp = svg_path.with_name(svg_path.stem + ".pdf" + own)
-    fig.savefig(pdf_tmp, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
-    pdf_tmp.replace(svg_path.with_suffix(".pdf"))
+    """Write ``fig`` as SVG and as PDF (the PDF first: an SVG on disk means both are there), each
+    atomically: a full disk leaves neither a partial figure nor a temporary file, and says so in one line."""
+    pdf = io.BytesIO()
+    fig.savefig(pdf, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
+    atomic_write(svg_path.with_suffix(".pdf"), pdf.getvalue(), fsync=False)
     svg = _svg(fig)
-    tmp = svg_path.with_name(svg_path.name + own)
-    tmp.write_text(svg)
-    tmp.replace(svg_path)
+    atomic_write(svg_path, svg.encode(), fsync=False)
     return svg
 
 

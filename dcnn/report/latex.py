@@ -198,7 +198,20 @@ def number_names(html: str, results: dict) -> dict[str, str]:
             name = item["group"] + ("" if parts[0] == "groups" else f"/seed{item['seed']}")
             if NAME.match(item["group"]):
                 out["/" + "/".join([parts[0], name, *parts[2:]])] = text
+        elif parts[0] == "factors" and len(parts) > 1 and parts[1].isdigit():
+            out.update({alias: text for alias in [factor_name(results, parts)] if alias})
     return out
+
+
+def factor_name(results: dict, parts: list[str]) -> Optional[str]:
+    """An analysis' number by its name, an effect's by the effect's (an interaction a:b):
+    ``/factors/rate-and-freezing/effects/lr/share``."""
+    f = results["factors"][int(parts[1])]
+    rest = parts[2:]
+    if rest[:1] == ["effects"] and len(rest) > 1 and rest[1].isdigit():
+        rest = ["effects", f["effects"][int(rest[1])]["effect"].replace("×", ":"), *rest[2:]]
+    alias = "/" + "/".join(["factors", f["name"], *rest])
+    return alias if all(NAME.match(p.replace(":", "")) for p in alias.strip("/").split("/")) else None
 
 
 def numbers_tex(names: dict[str, str]) -> str:

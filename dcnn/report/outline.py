@@ -18,7 +18,9 @@ from .blocks import Block, Builder, Fig, part_of, section_key
 from ..registry.parts import REPORT_PARTS, unplaced
 from ..results.types import Results
 from .parts import BUILDERS, Part, Piece, check_builders
+from . import confusion  # noqa: F401  (registers the per_class part's builder)
 from .pieces import APPENDIX_HEADINGS, rankings
+from . import importance  # noqa: F401  (registers the builder of "What matters most")
 
 check_builders()
 

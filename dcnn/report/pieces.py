@@ -75,9 +75,10 @@ def introduction(o: Outline, number: str) -> dict:
     if seeds and max(seeds) > 1:
         how_many = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
         method = [f"Every setting is trained with {how_many} seeds; figures show each seed faintly with the mean and its range, numbers are given as mean ± "
-                  "standard deviation over seeds, and every comparison states Welch's t-test: a difference is called "
-                  "lower or higher only when p < ", analysis.num(r, "/study/analysis/alpha", "g"),
-                  ", otherwise it is within seed noise."]
+                  "standard deviation over seeds, and every comparison states its test (Welch's t-test at Hsu's degrees "
+                  "of freedom, or an exact rank test where a seed diverged): a difference is called lower or higher "
+                  "only when it is significant after correcting for the report's comparisons (a Benjamini–Hochberg "
+                  "q-value below ", analysis.num(r, "/study/analysis/alpha", "g"), "), and otherwise is not called either."]
     else:
         method = ["Every setting is trained once (one seed), so no difference can be told from seed noise."]
     method += [f" All text under the figures is generated from the metrics defined in §{project}.3; "
@@ -113,7 +114,8 @@ def learning_rates(o: Outline, number: str) -> dict:
     L = "/learning_rates"
     summary = ["Each configuration trained at two learning rates is compared on its best validation loss. The lower "
                "rate gives a significantly lower loss in ", analysis.num(r, f"{L}/n_lower", "int"), " of ",
-               analysis.num(r, f"{L}/n", "int"), " comparisons (a run that diverged counts as worse), a significantly "
+               analysis.num(r, f"{L}/n", "int"), " comparisons (after correcting for the report's comparisons; a run "
+               "that diverged is the worst outcome of an exact rank test), a significantly "
                "higher one in ", analysis.num(r, f"{L}/n_higher", "int"), ", and no significant difference in ",
                analysis.num(r, f"{L}/n_undecided", "int"), "."]
     high = [" At the higher rate, ", analysis.num(r, f"{L}/n_high_diverged", "int"),

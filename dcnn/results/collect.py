@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .. import analysis
+from ..analysis.confusion import group_confusion
 from ..study.resolve import RunSpec, Study
 from ..study.settings import SETTING_WORDS
 from ..data.cache import StudyData
@@ -52,13 +53,13 @@ def _run_entry(spec: RunSpec, job: Job, record: Optional[dict], failure: Optiona
                 total_params=record["total_params"], num_classes=record["num_classes"], history=history,
                 metrics=analysis.compute_metrics(history, record["num_classes"], tol, class_counts),
                 diverged_epoch=record.get("diverged_epoch"), divergence=record.get("divergence"),
-                stopped_early=record.get("stopped_early"),
+                stopped_early=record.get("stopped_early"), confusion=record.get("confusion"),
                 train_seconds=record.get("train_seconds"),
                 device=record.get("env", {}).get("device_name"), env=record.get("env"))
     return base
 
 
-def _group_entry(study: Study, g, runs: list[dict]) -> dict:
+def _group_entry(study: Study, g, runs: list[dict], classes: tuple = ()) -> dict:
     idx = [i for i, r in enumerate(study.runs) if r.group == g.name]
     first = study.runs[idx[0]] if idx else None
     entry = {"group": g.name, "variant": g.variant, "lr": g.lr, "title": g.title, "heading": g.heading,
@@ -69,6 +70,8 @@ def _group_entry(study: Study, g, runs: list[dict]) -> dict:
              "batch_size": first.settings.batch_size if first else None,
              "settings": _settings(first.settings) if first else None}
     entry.update(analysis.summarise_group([runs[i] for i in idx]))
+    done = [runs[i] for i in idx if runs[i]["status"] in DONE]
+    entry["confusion"] = group_confusion(done, classes)
     return entry
 
 
@@ -86,7 +89,7 @@ class _Comparisons:
         return len(self.items) - 1
 
     def compare(self, a: str, b: str, kind: str) -> int:
-        return self.add(analysis.compare(self.results, a, b, "best_val_loss", self.alpha), kind)
+        return self.add(analysis.compare(self.results, a, b, "best_val_loss", self.alpha, uncertainty=False), kind)
 
 
 def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
@@ -103,15 +106,19 @@ def _add_comparisons(results: dict, alpha: float) -> _Comparisons:
             continue
         for h in [h for h in groups if h["variant"] == g["variant"] and h["lr"] > g["lr"]]:
             g.setdefault("lr_comparisons", []).append(comps.compare(g["group"], h["group"], "learning_rate"))
-    lr_comps = [ci for g in groups for ci in g.get("lr_comparisons", [])]
-    dirs = [analysis.direction(comps.items[ci]) for ci in lr_comps]
-    highs = [analysis.group_by_name(results, comps.items[ci]["b"]) for ci in lr_comps]
-    results["learning_rates"] = {
-        "n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
-        "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps,
-        "n_high_diverged": sum(h["n_done"] > 0 and h["n_diverged"] == h["n_done"] for h in highs),
-        "n_high_never_learned": sum(h["n_done"] > h["n_diverged"] and h["n_learned"] == 0 for h in highs)}
     return comps
+
+
+def _learning_rates(results: dict) -> dict:
+    """The learning-rate table's counts, from the comparisons' verdicts (settled by their q-values)."""
+    items = results["comparisons"]
+    lr_comps = [ci for g in results["groups"] for ci in g.get("lr_comparisons", [])]
+    dirs = [analysis.direction(items[ci]) for ci in lr_comps]
+    highs = [analysis.group_by_name(results, items[ci]["b"]) for ci in lr_comps]
+    return {"n": len(lr_comps), "n_lower": sum(d == "lower" for d in dirs), "n_higher": sum(d == "higher" for d in dirs),
+            "n_undecided": sum(d is None for d in dirs), "comparisons": lr_comps,
+            "n_high_diverged": sum(h["n_done"] > 0 and h["n_diverged"] == h["n_done"] for h in highs),
+            "n_high_never_learned": sum(h["n_done"] > h["n_diverged"] and h["n_learned"] == 0 for h in highs)}
 
 
 def _add_claims(results: dict, study: Study, build: Path) -> None:
@@ -124,15 +131,17 @@ def _add_claims(results: dict, study: Study, build: Path) -> None:
     claims = [{"section": c.section, "says": c.says, "check": c.check.model_dump(exclude_none=True)}
               for c in study.file.claims]
     how = analysis.Judging(alpha=an.alpha, similar_margin=an.similar_margin, correction=an.correction)
-    results["claims"] = analysis.judge_claims(results, claims, how, correction=an.correction, looks=plan["looks"],
-                                              max_seeds=an.max_seeds)
+    results["claims"] = analysis.judge_claims(results, claims, how, correction=an.correction, max_seeds=an.max_seeds)
 
 
-def _add_q_values(results: dict) -> None:
-    """Benjamini–Hochberg q-values over every comparison the report prints (an exploratory family)."""
+def _add_q_values(results: dict, alpha: float) -> None:
+    """Benjamini–Hochberg q-values over every comparison the report prints (an exploratory family), and
+    each one's verdict by them: lower / higher only when its q-value is below alpha (analysis.settle_family)."""
     items = results["comparisons"]
-    for c, q in zip(items, analysis.q_values([c["p_value"] for c in items])):
-        c["q_value"] = q
+    analysis.settle_family(items, alpha)
+    for sw in results["sweeps"]:
+        sw["worse_from"] = analysis.worse_from(sw["comparisons_to_baseline"])
+    results["learning_rates"] = _learning_rates(results)
     results["study"]["methods"] = {"n_comparisons": sum(c["p_value"] is not None for c in items),
                                    "n_claims": len(results["claims"])}
 
@@ -183,13 +192,15 @@ def collect(study: Study, build: Path, data: Optional[StudyData] = None, data_di
     pretraining = _pretraining(study, data, pretrains, jobs, store)
     results: dict[str, Any] = {
         "format": RESULTS_FORMAT, "study": _study_entry(study, data, data_dir, pretraining, runs), "runs": runs,
-        "groups": [_group_entry(study, g, runs) for g in study.groups],
+        "groups": [_group_entry(study, g, runs, data.target.classes) for g in study.groups],
         "comparisons": [], "claims": [], "sweeps": [],
     }
     comps = _add_comparisons(results, study.file.analysis.alpha)
     _add_sweeps(results, study, comps)
+    results["factors"] = analysis.factor_entries(results, list(study.factors))   # (before the claims: they read it)
+    _add_q_values(results, study.file.analysis.alpha)
     _add_claims(results, study, build)
-    _add_q_values(results)
+    results["study"]["methods"]["n_claims"] = len(results["claims"])
     results["variance"] = analysis.variance_entries(results, study.file.analysis.variance)
     results["selection"] = analysis.selection_summary(results, study.file.analysis.alpha)
     results["provenance"] = provenance(study.path, runs, results["groups"], pretraining)

@@ -42,8 +42,9 @@ def decide(load: Callable[[dict[str, int]], Study], build: Path, train: Callable
         raise StudyError(f"{study.path}: analysis.max_seeds: missing required key for --decide "
                          "(how many seeds a group may grow to, e.g. max_seeds: 6)")
     plan = record_plan(study, build, new=new_plan)      # recorded, or checked, before anything trains
-    reporter.say(f"decide: {plan['looks']} planned looks, each at alpha {plan['alpha_per_look']:.4g} "
-                 f"({plan['correction']} over the claims), up to {cap} seeds per group")
+    later = f", each later one {plan['later_alpha']:.4g}" if plan.get("later_alpha") else ""
+    reporter.say(f"decide: up to {plan['looks']} looks per claim, the first spending alpha {plan['alpha_per_look']:.4g}"
+                 f"{later} ({plan['correction']} over the claims), up to {cap} seeds per group")
     summary = train(study)
     results = collect(study, build, data_dir=data_dir)
     before = verdicts(results)
@@ -63,5 +64,5 @@ def decide(load: Callable[[dict[str, int]], Study], build: Path, train: Callable
     for c in results["claims"]:
         why = " (more seeds up to the cap are not expected to decide it)" if c["futile"] else ""
         reporter.say(f"decide: §{c['section']} {c['verdict']} at look {c['look']} of {c['looks']} "
-                     f"(alpha {c['alpha_per_look']:.4g} per look){why}: {c['says']}")
+                     f"(its level {c['level']:.4g}){why}: {c['says']}")
     return summary, before, after

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any, Optional
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from scipy import stats
 
 from ..analysis.uncertainty import CONFIDENCE
@@ -18,6 +19,46 @@ from ..errors import InputError
 METRICS = ("best_val_loss", "test_loss_at_best", "val_acc_at_best", "test_acc_at_best", "selection_gap",
            "final_val_loss", "final_train_loss", "overfit_gap", "best_epoch", "plateau_epoch")
 RUN_FIELDS = ("key", "status")
+WALL_CLOCK = ("seconds", "train_seconds", "finished_at")   # when and how fast, never what a run computed
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Run(_Part):
+    group: str
+    seed: int
+    status: str
+    history: Optional[list[dict]] = None
+
+
+class _Aggregate(_Part):
+    mean: Optional[float] = None
+    std: Optional[float] = None
+    n: int = 0
+    values: Optional[list] = None
+
+
+class _Group(_Part):
+    group: str
+    metrics: dict[str, Optional[_Aggregate]]
+
+
+class _Claim(_Part):
+    says: str
+    check: dict
+    verdict: str
+
+
+class _Results(_Part):
+    """The parts of results.json that diff reads (docs/results-json.md has the whole format)."""
+
+    format: Any
+    study: dict
+    runs: list[_Run]
+    groups: list[_Group]
+    claims: list[_Claim]
 
 
 class DiffError(InputError):
@@ -36,6 +77,12 @@ def load(path: str | Path) -> dict:
         raise DiffError(f"{file}: not a dcnn results.json (not JSON: {exc.msg if hasattr(exc, 'msg') else exc})") from None
     if not isinstance(r, dict) or not {"format", "study", "runs", "groups", "claims"} <= set(r):
         raise DiffError(f"{file}: not a dcnn results.json (it lacks format, study, runs, groups or claims)")
+    try:
+        _Results.model_validate(r)
+    except ValidationError as exc:
+        e = exc.errors(include_url=False)[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
+        raise DiffError(f"{file}: not a dcnn results.json ({where}: {e['msg'].lower()})") from None
     return r
 
 
@@ -55,13 +102,25 @@ def _runs(a: dict, b: dict) -> dict:
     changed = []
     for name in old.keys() & new.keys():
         what = [f for f in RUN_FIELDS if old[name].get(f) != new[name].get(f)]
-        if not what and old[name].get("history") != new[name].get("history"):
+        if not what and _computed(old[name].get("history")) != _computed(new[name].get("history")):
             what = ["history"]
         if what:
             changed.append({"run": name, "changed": what, "old_status": old[name]["status"],
                             "new_status": new[name]["status"]})
     return {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()),
             "changed": sorted(changed, key=lambda c: c["run"])}
+
+
+def _computed(history: Optional[list]) -> Optional[list]:
+    """A history without its wall-clock fields: two builds of the same runs differ in those alone."""
+    if history is None:
+        return None
+    return [{k: v for k, v in epoch.items() if k not in WALL_CLOCK} for epoch in history]
+
+
+def _time(r: dict) -> float:
+    """The build's training time (results.json's study.train_seconds: each run once)."""
+    return float(r["study"].get("train_seconds") or 0.0)
 
 
 def _groups(a: dict, b: dict) -> list[dict]:
@@ -114,7 +173,7 @@ def diff(a_path: str | Path, b_path: str | Path, force: bool = False) -> dict[st
     if ta != tb and not force:
         raise DiffError(f"the two builds are of different studies ({ta!r} and {tb!r}); --force compares them anyway")
     return {"a": str(a_path), "b": str(b_path), "runs": _runs(a, b), "groups": _groups(a, b),
-            "claims": _claims(a, b)}
+            "claims": _claims(a, b), "train_seconds": {"old": round(_time(a), 1), "new": round(_time(b), 1)}}
 
 
 def _fmt(v) -> str:
@@ -134,4 +193,6 @@ def format_diff(d: dict) -> str:
               f"{'  beyond the intervals' if m['beyond_intervals'] else ''}" for m in moved]
     lines.append(f"claims whose verdict or reason changed: {len(d['claims'])}")
     lines += [f"  {c['claim']}. {c['old'] or 'new'} → {c['new']}: {c['says']} ({c['why']})" for c in d["claims"]]
+    t = d["train_seconds"]
+    lines.append(f"training time (not compared): {t['old']:g} s → {t['new']:g} s")
     return "\n".join(lines)

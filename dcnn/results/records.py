@@ -112,6 +112,31 @@ class Env(Record):
     cores: Optional[int] = None
 
 
+class Confused(Record):
+    """One of a split's largest confusions: images of class ``true`` predicted as ``predicted``."""
+
+    true: int
+    predicted: int
+    count: int
+    share: float = Field(description="of the true class's images")
+
+
+class SplitConfusion(Record):
+    """A split's confusion at the run's best epoch (classes by index, as the study's data lists them)."""
+
+    per_class_accuracy: list[Optional[float]]
+    per_class_images: list[int]
+    top: list[Confused] = Field(description="the largest off-diagonal cells, largest first")
+    matrix: Optional[list[list[int]]] = Field(None, description="matrix[true][predicted] image counts; null "
+                                              "past 20 classes (only the per-class accuracy and top are kept)")
+
+
+class Confusion(Record):
+    epoch: int = Field(description="the best epoch (the first reaching the lowest validation loss)")
+    val: Optional[SplitConfusion] = None
+    test: Optional[SplitConfusion] = None
+
+
 class Run(Record):
     """One run: variant × learning rate × seed."""
 
@@ -140,6 +165,8 @@ class Run(Record):
     env: Optional[Env] = None
     backbone: Optional[int] = Field(None, description="which of the study's backbones it fine-tunes (null: none)")
     stopped_early: Optional[int] = Field(None, description="early_stop: the epoch after which it stopped")
+    confusion: Optional[Confusion] = Field(None, description="which classes it confuses, at its best epoch (null: "
+                                           "trained before dcnn recorded it)")
 
 
 # ---- seeds, comparisons ------------------------------------------------------------------------------
@@ -158,11 +185,17 @@ class Aggregate(Record):
 class Uncertainty(Record):
     """The uncertainty every comparison (and a claim's margin) states: null where its seeds cannot tell."""
 
-    ci_low: Optional[float] = Field(None, description="the interval of the difference (or mean) at `confidence`")
+    ci_low: Optional[float] = Field(None, description="the descriptive interval of the difference (or mean) at "
+                                                      "`confidence` (95 %)")
     ci_high: Optional[float] = None
     confidence: Optional[float] = None
+    decision_low: Optional[float] = Field(None, description="the interval at the level the verdict is taken at "
+                                                            "(`decision_confidence` = 1 − that level)")
+    decision_high: Optional[float] = None
+    decision_confidence: Optional[float] = None
     hedges_g: Optional[float] = None
-    mde: Optional[float] = Field(None, description="the smallest difference these seeds detect with `power`")
+    mde: Optional[float] = Field(None, description="the smallest difference these seeds detect with `power` at the "
+                                                   "verdict's level")
     power: Optional[float] = None
     needed_seeds: Optional[int] = Field(None, description="seeds per group that would decide it (undecided only)")
     needed_practical: Optional[bool] = None
@@ -179,16 +212,34 @@ class Comparison(Uncertainty):
     difference: Optional[float] = Field(None, description="mean(a) − mean(b)")
     difference_se: Optional[float] = None
     p_value: Optional[float] = None
-    alpha: float
-    test: Optional[str] = Field(None, description="welch | mann_whitney (no spread in either group) | null")
+    alpha: float = Field(description="the level the verdict is taken at (for the exploratory comparisons "
+                                     "Benjamini–Hochberg's, inside a claim the claim's `level`)")
+    test: Optional[str] = Field(None, description="welch (Welch's statistic at Hsu's degrees of freedom) | rank "
+                                                  "(the exact rank test: a seed diverged before it had a value, or "
+                                                  "neither group has any spread) | null")
+    side: Optional[str] = Field(None, description="lower | higher: the direction the seeds point to")
     verdict: str = Field(description="lower | higher | within_noise | single_seed | identical | a_diverged | "
                                      "b_diverged | both_diverged | both_collapsed | not_run")
     a_degenerate: int = 0
     b_degenerate: int = 0
+    a_lost: int = Field(0, description="seeds of a that diverged before they had a value (the worst outcome)")
+    b_lost: int = 0
     kind: Optional[str] = Field(None, description="exploratory ones: baseline | also | learning_rate | sweep")
     magnitude: Optional[float] = None
     q_value: Optional[float] = Field(None, description="Benjamini–Hochberg, over the exploratory comparisons")
     value: Optional[Number] = Field(None, description="a sweep's comparison: the value of the swept setting")
+
+
+class GroupConfusion(Record):
+    """A group's confusion, summed over its seeds at each one's best epoch."""
+
+    split: str = Field(description="test, where the runs have a test split; else val")
+    n_runs: int
+    classes: list[str]
+    per_class_images: list[int]
+    per_class_accuracy: list[Optional[float]]
+    top: list[Confused] = Field(description="the largest confusions, largest first: top[0] is the most confused pair")
+    matrix: Optional[list[list[int]]] = Field(None, description="summed matrix[true][predicted]; null past 20 classes")
 
 
 class Group(Record):
@@ -222,6 +273,7 @@ class Group(Record):
     comparison: Optional[int] = Field(None, description="index into comparisons: against what it builds on")
     also_comparisons: list[int] = []
     lr_comparisons: list[int] = []
+    confusion: Optional[GroupConfusion] = None
 
 
 
@@ -234,3 +286,12 @@ class Margin(Spread):
 
     measures: str
     p_value: Optional[float] = None
+
+
+class Share(Record):
+    """The share of a group's seeds that show a flag, with its exact (Clopper–Pearson) interval."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    confidence: float

@@ -8,7 +8,8 @@ from typing import Any, Optional
 
 from pydantic import ConfigDict, Field
 
-from .records import (Aggregate, Comparison, Epoch, Group, Margin, Number, Record, Run, Spread,  # noqa: F401
+from .factor_types import FactorAnalysis, Importance
+from .records import (Aggregate, Comparison, Epoch, Group, Margin, Number, Record, Run, Share, Spread,  # noqa: F401
                       Uncertainty)
 
 __all__ = ["Aggregate", "Claim", "Comparison", "Group", "Record", "Results", "Run", "Uncertainty", "schema"]
@@ -22,9 +23,10 @@ class ClaimMargin(Record):
 
 
 class Equivalence(Record):
-    p_similar: float
+    p_similar: float = Field(description="the larger one-sided p of the two tests against the bounds")
     p_different: float
-    confidence: float
+    scale: str = Field(description="difference (a margin in the metric's units) | ratio (a share of b's mean)")
+    confidence: Optional[float] = Field(None, description="1 − the claim's level: of the interval below")
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
 
@@ -52,13 +54,17 @@ class Claim(Record):
     verdict: str = Field(description="supported | contradicted | inconclusive")
     candidate: Optional[str] = None
     p_value: Optional[float] = None
-    p_adjusted: Optional[float] = None
+    p_adjusted: Optional[float] = Field(None, description="p over the share of alpha its look spends, corrected "
+                                                          "over the claims: decided when below alpha")
+    alpha: float = Field(description="the study's alpha: the corrected p is compared with it")
+    level: float = Field(description="the alpha its own p is compared with: its look's share of alpha over its "
+                                     "Holm step; its intervals, detectable differences and seeds are at it")
     reason: Optional[str] = None
     correction: str
     family: int
     look: int
     looks: int
-    alpha_per_look: float
+    alpha_per_look: float = Field(description="the alpha its look spends (before the correction over the claims)")
     seeds: dict[str, int]
     futile: bool
     final: bool
@@ -75,7 +81,8 @@ class Claim(Record):
     equivalence: Optional[Equivalence] = None
     non_inferiority: Optional[NonInferiority] = None
     ranking: Optional[list[str]] = None
-    rank: Optional[int] = None
+    rank: Optional[int] = Field(None, description="a's place in the ranking (the first of its tie)")
+    rank_tied: Optional[int] = Field(None, description="how many groups share that place (diverged in every seed)")
     n_beaten: Optional[int] = None
     n_beating: Optional[int] = None
     better: Optional[float] = None
@@ -83,11 +90,15 @@ class Claim(Record):
     n: Optional[int] = None
     n_better: Optional[int] = None
     n_worse: Optional[int] = None
+    n_one_diverged: Optional[int] = Field(None, description="lr_beats: pairs in which one rate diverged in every seed")
+    n_neither_learned: Optional[int] = Field(None, description="lr_beats: pairs in which neither rate learned")
     group: Optional[str] = None
     count: Optional[int] = None
+    share: Optional[Share] = None
     epoch: Optional[int] = None
     margin: Optional[Margin] = None
     degenerate: Optional[Degenerate] = None
+    importance: Optional[Importance] = None
 
 
 # ---- sweeps, learning rates, variance, selection -----------------------------------------------------
@@ -211,8 +222,12 @@ class Plan(Record):
     max_seeds: Optional[int] = None
     alpha: float
     correction: str
-    looks: int
-    alpha_per_look: float
+    similar_margin: Optional[float] = None
+    claims: list[dict[str, Any]] = Field([], description="the claims' checks the plan holds to")
+    declared: dict[str, int] = Field({}, description="the seeds each group behind a claim declared")
+    looks: int = Field(description="the most looks any claim has")
+    alpha_per_look: float = Field(description="the alpha the first look of the claims with the fewest seeds spends")
+    later_alpha: Optional[float] = Field(None, description="the alpha each later look spends")
     restarts: list[dict[str, Any]] = []
     recorded: bool
     recorded_at: Optional[str] = None
@@ -262,6 +277,7 @@ class Results(Record):
     sweeps: list[Sweep]
     learning_rates: LearningRates
     variance: list[VarianceEntry]
+    factors: list[FactorAnalysis] = Field(description="the factorial analyses: what matters most")
     selection: Optional[Selection] = None
     provenance: Provenance
 

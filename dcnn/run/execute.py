@@ -16,10 +16,10 @@ import torch
 from ..errors import ArgumentError
 from ..store import faults
 from ..data.cache import StudyData, load_task_files
-from .plan import Backbone, Job, code_version
+from .plan import Backbone, Job, code_version, is_cached
 from .machine import cores, cpu_model
 from ..store.build import Store, StoreError
-from ..train.fit import FitResult, fit
+from ..train.fit import FitResult, confusion_payload, fit
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Outcome:
 
     key: str
     status: str                         # complete | diverged | interrupted | failed | lost (its worker died)
+                                        # | busy (another process holds its lock) | cached (finished meanwhile)
     message: str = ""
     seconds: float = 0.0
     best_val_loss: Optional[float] = None
@@ -65,7 +66,15 @@ def resolve_device(name: str = "auto") -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(name)
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ArgumentError(f"--device {name}: unknown (allowed: auto, cpu, cuda, cuda:N, mps)") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ArgumentError(f"--device {name}: dcnn trains on cpu, cuda or mps (allowed: auto, cpu, cuda, cuda:N, mps)")
+    if dev.type == "cuda" and torch.cuda.is_available() and (dev.index or 0) >= torch.cuda.device_count():
+        raise ArgumentError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s) "
+                            f"(allowed: cuda:0 to cuda:{torch.cuda.device_count() - 1})")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ArgumentError(f"--device {name}: CUDA is not available here (allowed: auto, cpu)")
     if dev.type == "mps" and not torch.backends.mps.is_available():
@@ -98,6 +107,7 @@ def train_job(job: Job, data: StudyData, backbone_state: Optional[dict], *, devi
     payload = {
         "kind": job.kind.value, "label": job.label, "status": result.status, "history": result.history,
         "diverged_epoch": result.diverged_epoch, "divergence": result.divergence, "stopped_early": result.stopped_early,
+        "confusion": confusion_payload(result.confusion),
         "trainable_params": result.trainable_params, "frozen_batchnorms": result.frozen_batchnorms,
         "total_params": result.total_params, "num_classes": task.num_classes, "config": job.config.key_fields(),
         "backbone": str(job.backbone) if job.backbone else None, "code_version": code_version(), "data": job.data,
@@ -166,9 +176,23 @@ class Worker:
                 self.events.put((job.key, epoch, row))
         return on_epoch
 
-    def execute(self, job: Job, root: str, data_files: dict, force_fresh: bool = False) -> Outcome:
-        """Train ``job`` in this process and record its outcome."""
+    def execute(self, job: Job, root: str, data_files: dict, force_fresh: bool = False, lock: bool = False) -> Outcome:
+        """Train ``job`` in this process and record its outcome. With ``lock``, this process holds the
+        run's lock while it trains it: "busy" when another process holds it, "cached" when another
+        finished it meanwhile (neither trains anything)."""
         store = Store(root)
+        held = store.try_lock(job.key) if lock else None
+        if lock and held is None:
+            return Outcome(job.key, "busy")
+        try:
+            if lock and not force_fresh and is_cached(store, job):
+                return Outcome(job.key, "cached")
+            return self._train(store, job, data_files, force_fresh)
+        finally:
+            if held is not None:
+                held.release()
+
+    def _train(self, store: Store, job: Job, data_files: dict, force_fresh: bool) -> Outcome:
         t0 = time.perf_counter()
         ckpt = store.checkpoint(job.key, job.is_pretraining)
         if force_fresh:

@@ -108,8 +108,16 @@ class Reporter:
 
     def skipped(self, job: "Job") -> None:
         with self._lock:
+            self.running.pop(job.key, None)
             self.total -= 1
             self.cost_total -= job.cost
+            self._refresh()
+
+    def waiting(self, job: "Job") -> None:
+        """A job whose lock another process took first: not running here (it is tried again later)."""
+        with self._lock:
+            self.running.pop(job.key, None)
+            self._refresh()
 
     def finished(self, job: "Job", outcome: "Outcome") -> None:
         with self._lock:

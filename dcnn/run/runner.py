@@ -19,10 +19,20 @@ from .execute import resolve_device
 from .executors import ExecContext, Executor, get_executor
 from .executors.local import pool_context
 from .plan import Job, cached_runs, is_cached, plan, why, why_text
+from .preflight import check_batches
 from .progress import EventSink, Reporter, pump_events
 from .machine import cores
 from .schedule import Scheduler, Summary, schedule
+from .sizing import choose_workers
 from ..store.build import Store
+
+
+def most_jobs(study: Study, patterns: list[str]) -> int:
+    """The most jobs the selected runs can make before they are planned: each run, and each backbone the
+    profile pretrains for a model that a pretrained run uses."""
+    runs, pretrain = study.select(patterns), study.profile.pretrain
+    models = {r.settings.model for r in runs if r.settings.pretrained}
+    return len(runs) + (pretrain.seeds * len(models) if pretrain is not None else 0)
 
 
 def default_workers(study: Study, device: torch.device) -> int:
@@ -58,6 +68,7 @@ def prepare(study: Study, store: Store, patterns: list[str], data_dir) -> Prepar
     for j in jobs:                # a sweep point may be a run of a variant too: train it once, under its first name
         unique.setdefault(j.key, j)
     jobs = list(unique.values())
+    check_batches(pretrains + jobs, data)
     _check_weights(jobs)
     return Prepared(data, task_files(store, data), pretrains, pretrains + jobs)
 
@@ -74,25 +85,32 @@ def _pump(ctx: ExecContext, reporter: Reporter) -> Callable[[], None]:
     return stop
 
 
+def _context(study: Study, store: Store, dev: torch.device, workers: int, reporter: Reporter,
+             ray_address: Optional[str]) -> ExecContext:
+    """What the executor is made from; with more than one worker process, a stop flag and an events queue
+    that they share."""
+    mpc = pool_context() if workers > 1 else None   # (it sets the process's forkserver preload list)
+    return ExecContext(str(store.root), str(dev), max(1, workers), mpc.Event() if mpc else threading.Event(),
+                       mpc.Queue() if mpc else EventSink(reporter), profile=study.profile, ray_address=ray_address)
+
+
 def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, data_dir=None,
               device: str = "auto", workers: Optional[int] = None, force: bool = False,
               executor: str = "local", ray_address: Optional[str] = None,
               reporter: Optional[Reporter] = None) -> Summary:
     """Train every selected run that is not cached (all of them with ``force``)."""
     store = Store(build)
-    store.check_writable()
-    store.sweep_temporaries()
     study.select(patterns or [])   # an unknown name fails before any work
     kind = get_executor(executor)
     kind.check()                    # ... and so does a missing Ray, submitit or sbatch
-    dev = resolve_device(device)
-    workers = workers or default_workers(study, dev)
+    dev = resolve_device(device)    # ... and a device that is not there
+    store.check_writable()
+    store.sweep_temporaries()
+    requested, default = workers, default_workers(study, dev)
     reporter = reporter or Reporter()
-    pooled = kind.local and workers > 1
-    mpc = pool_context() if pooled else None   # (it sets the process's forkserver preload list)
-    ctx = ExecContext(str(store.root), str(dev), workers if kind.local else 1,
-                      mpc.Event() if pooled else threading.Event(),
-                      mpc.Queue() if pooled else EventSink(reporter), profile=study.profile, ray_address=ray_address)
+    ctx = _context(study, store, dev, min(requested or default, most_jobs(study, patterns or [])) if kind.local
+                   else 1, reporter, ray_address)
+    pooled = ctx.workers > 1
     stop_pump = _pump(ctx, reporter) if pooled else (lambda: None)
     ex: Optional[Executor] = None
     try:
@@ -104,9 +122,12 @@ def run_study(study: Study, build: Path, *, patterns: list[str] | None = None, d
             say_why(store, todo, reporter)
         ctx.force = {j.key for j in p.jobs} if force else set()
         ctx.data_files, ctx.data = p.data_files, p.data
+        if kind.local:                         # -j: at least 1, at most the runs to train, within memory
+            ctx.workers = min(ctx.workers, choose_workers(requested, default, todo, p.data))
         if not todo and ex is None:            # nothing to train: no pool, no cluster
             ctx.workers, kind = 1, get_executor("local")
         ex = ex or kind.make(ctx)
+        ex.workers = min(ex.workers, ctx.workers) if kind.local else ex.workers
         summary = schedule(Scheduler(todo, [j for j in p.jobs if j not in todo], p.pretrains, store, ex, force=force,
                                      reporter=reporter, stop=ctx.stop))
         store.sweep_temporaries()   # what a worker that died mid-write left behind

@@ -1,9 +1,11 @@
 """The scheduler: which job runs next, on which executor, under which lock.
 
 Pretraining first (the pretrained runs need its weights), then the rest longest first (an LPT
-schedule keeps every worker busy). Each job runs under a per-job lock, so two dcnn processes on
-one build directory never train the same run; a job another process finished meanwhile is skipped.
-Ctrl-C stops after the current epochs; a second Ctrl-C stops at once.
+schedule keeps every worker busy). Each job runs under a per-job lock, held by the process that
+trains it (a local worker; the scheduler itself for Ray and Slurm), so two dcnn processes on one
+build directory never train the same run, nor a rerun a run that an orphaned worker still trains; a
+job another process finished meanwhile is skipped. Ctrl-C and SIGTERM stop after the current epochs;
+a second one stops at once.
 """
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing import Optional
+
 from .execute import Outcome
 from .executors import Executor
 from .plan import Job, is_cached
 from .progress import Reporter
+from ..errors import Terminated
 from ..store.build import Lock, Store
 
 MAX_WORKER_LOSSES = 1  # a job whose worker process dies is restarted (resumed) once, then failed
@@ -31,6 +36,7 @@ class Summary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
     seconds: float = 0.0
+    signal: int = 0             # what interrupted it: SIGINT (Ctrl-C) or SIGTERM; 0 when nothing did
 
 
 class Scheduler:
@@ -40,7 +46,7 @@ class Scheduler:
         self.reporter, self.stop = reporter, stop
         self.summary = Summary(cached=len(cached))
         self.pending = sorted(todo, key=lambda j: (not j.is_pretraining, -j.cost))
-        self.running: dict[Future, tuple[Job, Lock]] = {}
+        self.running: dict[Future, tuple[Job, Optional[Lock]]] = {}
         self.lost: dict[str, int] = {}   # how often each job's worker process died under it
         self.unfinished = [j for j in pretrains if j in todo]   # pretraining that runs must wait for
 
@@ -73,15 +79,14 @@ class Scheduler:
                 break
             if self.waits(job):
                 continue
-            lock = self.store.try_lock(job.key)
-            if lock is None:        # another dcnn process is training it right now
+            free, lock = self.claim(job)
+            if not free:            # another dcnn process is training it right now
                 continue
             if not self.force and is_cached(self.store, job):
-                lock.release()
+                if lock is not None:
+                    lock.release()
                 self.pending.remove(job)
-                self.summary.cached += 1
-                self.reporter.skipped(job)
-                self.finished_pretraining(job)
+                self.skip(job)
                 continue
             self.pending.remove(job)
             self.reporter.started(job)
@@ -89,12 +94,33 @@ class Scheduler:
             launched = True
         return launched
 
+    def claim(self, job: Job) -> tuple[bool, Optional[Lock]]:
+        """(is the job's lock free, the lock when the scheduler itself holds it while the job runs)."""
+        if self.executor.locks_runs:        # the training process takes it (and may answer "busy")
+            return not self.store.is_locked(job.key), None
+        lock = self.store.try_lock(job.key)
+        return lock is not None, lock
+
+    def skip(self, job: Job) -> None:
+        """A job another process finished: counted as cached."""
+        self.summary.cached += 1
+        self.reporter.skipped(job)
+        self.finished_pretraining(job)
+
     def collect(self, fut: Future) -> None:
         job, lock = self.running.pop(fut)
         try:
             outcome: Outcome = fut.result()
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
+        if outcome.status == "busy":    # another process took its lock first: it waits for it
+            self.reporter.waiting(job)
+            self.pending.append(job)
+            return
+        if outcome.status == "cached":  # ... and finished it meanwhile
+            self.skip(job)
+            return
         if outcome.status == "lost":    # its worker died; every epoch it finished is checkpointed
             self.lost[job.key] = self.lost.get(job.key, 0) + 1
             if self.lost[job.key] <= MAX_WORKER_LOSSES and not self.stop.is_set():
@@ -126,21 +152,26 @@ class Scheduler:
 
 
 def schedule(scheduler: Scheduler) -> Summary:
-    """``scheduler.run()``, with the first Ctrl-C turned into a stop after the current epochs; a
-    second one raises KeyboardInterrupt (the caller cancels the executor's running jobs)."""
+    """``scheduler.run()``, with the first Ctrl-C or SIGTERM turned into a stop after the current epochs;
+    a second one raises KeyboardInterrupt (Terminated for SIGTERM: the caller cancels the executor's
+    running jobs)."""
     interrupts = {"n": 0}
 
-    def on_sigint(signum, frame):
+    def on_signal(signum, frame):
         interrupts["n"] += 1
+        scheduler.summary.signal = scheduler.summary.signal or signum
         if interrupts["n"] > 1:
-            raise KeyboardInterrupt
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         scheduler.stop.set()
-        scheduler.reporter.say("stopping after the current epoch (its checkpoint is kept); Ctrl-C again to quit now")
+        again = "Ctrl-C again to quit now" if signum == signal.SIGINT else "SIGTERM again (or Ctrl-C) to quit now"
+        what = "" if signum == signal.SIGINT else "SIGTERM: "
+        scheduler.reporter.say(f"{what}stopping after the current epoch (its checkpoint is kept); {again}")
 
     main_thread = threading.current_thread() is threading.main_thread()
-    old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    signals = (signal.SIGINT, signal.SIGTERM)
+    old_handlers = {s: signal.signal(s, on_signal) for s in signals} if main_thread else {}
     try:
         return scheduler.run()
     finally:
-        if old_handler is not None:
-            signal.signal(signal.SIGINT, old_handler)
+        for s, handler in old_handlers.items():
+            signal.signal(s, handler)

@@ -7,7 +7,7 @@ Layout (``<key>`` = the first 24 hex digits of a run's cache key)::
     runs/<key>/failed.json       why the last attempt raised (retried on the next run)
     pretrain/<key>/result.json   the demo backbone's pretraining history and source accuracy
     pretrain/<key>/backbone.pt   its weights
-    locks/<key>.lock             held (flock) by the process training that run
+    locks/<key>.lock             held (flock) by the process training that run (a worker, or dcnn itself)
     seeds.json                   {group: seeds}: the seeds dcnn run --decide added to the study's
     decide-plan.json             the looks the first dcnn run --decide planned (study/looks.py)
     calibration.json             what dcnn calibrate found for the study's claims (results/calibrate.py)
@@ -27,10 +27,37 @@ from pathlib import Path
 from typing import Optional
 
 
+from ..errors import ArgumentError
 from . import faults
 from .files import StoreError, _alive, _write_error, atomic_write, dump_json, dump_tensors, load_json, load_tensors
 
 log = logging.getLogger("dcnn")
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name the file system under ``path`` (its nearest existing folder) allows."""
+    for folder in (path, *path.parents):
+        try:
+            return os.pathconf(folder, "PC_NAME_MAX")
+        except (OSError, ValueError):   # not there (yet), or its name is itself too long
+            continue
+    return 255
+
+
+def check_build_path(root: Path) -> None:
+    """Fail before any work, with one line, when the build path cannot be a directory: it, or a folder
+    above it, is a file, or one of its names is longer than the file system allows."""
+    longest = _name_max(root)
+    for part in root.parts:
+        if len(os.fsencode(part)) > longest:
+            raise ArgumentError(f"--build: the name {part[:24]}... has {len(os.fsencode(part))} bytes, more than "
+                                f"the file system allows in one name ({longest}); choose a shorter --build DIR")
+    for folder in (root, *root.parents):
+        if folder.exists() and not folder.is_dir():
+            raise ArgumentError(f"--build {root}: {folder} is a file, not a directory (pass a directory; "
+                                "dcnn creates it)")
+
+
 class FileCheckpoint:
     """train.Checkpoint over ``runs/<key>/checkpoint.pt``."""
 
@@ -151,6 +178,14 @@ class Store:
             os.close(fd)
             return None
         return Lock(path, fd)
+
+    def is_locked(self, key: str) -> bool:
+        """True while another process (or another open lock of this one) holds the run's lock."""
+        lock = self.try_lock(key)
+        if lock is None:
+            return True
+        lock.release()
+        return False
 
     # -- seeds added by dcnn run --decide
     def read_extra_seeds(self) -> dict[str, int]:

@@ -38,7 +38,8 @@ class StoreError(Exception):
 
 def _write_error(path: Path, exc: OSError) -> StoreError:
     reason = {errno.ENOSPC: "no space left on the device", errno.EROFS: "the file system is read-only",
-              errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno, str(exc))
+              errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded",
+              errno.EFBIG: "the file is larger than this process may write"}.get(exc.errno, str(exc))
     return StoreError(f"cannot write {path}: {reason}; free space or pass a writable --build DIR "
                       f"(every run finished before this is intact)")
 
@@ -65,12 +66,14 @@ def atomic_write(path: Path, data: bytes, *, fsync: bool = True) -> None:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-    except OSError as exc:
+    except BaseException as exc:     # a full disk, a Ctrl-C: no temporary file is left behind
         try:
             tmp.unlink()
         except OSError:
             pass
-        raise _write_error(path, exc) from None
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from None
+        raise
 
 
 def _digest(data: bytes) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from ..errors import ModelError
 from ..registry.freezing import check_freeze, unfrozen_by
-from ..registry.models import MODELS, ModelSpec, get_model
+from ..registry.models import MODELS, ModelSpec, get_model, too_small
 from ..registry.trees import module_tree
 from .schema import Profile
 
@@ -81,6 +81,17 @@ def check_settings(fail, loc: str, s: dict[str, Any], profile: Profile, root: Op
                                               "its library (allowed: false, or a pretrain block in the profile)")
         if rule:
             raise fail(f"{loc}.pretrained", rule)
+    width = profile.vgg_width_divisor if spec.takes_width else 1
+    size = s["image_size"] or profile.image_size
+    least = too_small(s["model"], size, width) if spec.kind in ("dcnn", "torchvision") else None
+    if least is not None:
+        allowed = f"at least {least}" if least else "none up to 4096"
+        where = "image_size" if s["image_size"] else "profile's image_size"
+        raise fail(f"{loc}.model", f"{spec.label(width)} cannot take images of {size}×{size} pixels ({where}; "
+                                   f"allowed: {allowed})")
+    if s["optimizer"] != "sgd" and s["momentum"]:
+        raise fail(f"{loc}.momentum", f"{s['momentum']:g} is for optimizer sgd; {s['optimizer']} keeps its own "
+                                      "moment estimates (remove momentum, or use optimizer: sgd)")
     if s["dropout"] and not spec.takes_dropout:
         takers = ", ".join(n for n, m in MODELS.items() if m.takes_dropout)
         raise fail(f"{loc}.dropout", f"{s['model']} keeps its own dropout (allowed: dropout with {takers})")

@@ -12,12 +12,18 @@ from .schema import StudyError, StudyFile
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):   # libyaml's parser: ~5x faster
-    """yaml.safe_load that rejects duplicate keys instead of silently keeping the last one."""
+    """yaml.safe_load that rejects duplicate keys instead of silently keeping the last one (YAML's merge
+    keys, ``<<: *base``, are merges, not duplicates)."""
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == MERGE_TAG:    # `<<: *base`: its keys come first, the mapping's own override them
+            continue
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise StudyError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}' "
@@ -51,7 +57,7 @@ def one_line_error(err: ValidationError) -> str:
     msg = e["msg"]
     if e["type"] in ("missing",):
         msg = "missing required key"
-    elif e["type"] not in ("unknown_key", "claim_kind", "claim_params", "profile", "value_error") \
+    elif e["type"] not in ("unknown_key", "claim_kind", "claim_params", "profile", "value_error", "range", "classes") \
             and "input" in e and not isinstance(e["input"], (dict, list)):
         msg = f"{msg} (got {e['input']!r})"
     msg = msg.replace("Value error, ", "")

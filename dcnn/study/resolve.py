@@ -1,12 +1,13 @@
 """study.yaml → a resolved study: every run as a frozen ``RunSpec`` (its ``RunConfig``), every variant ×
 learning rate as a ``GroupSpec``. Validation of the file itself is schema.py's; here the references
 between its parts are checked (extends, compare_to, claims, figures, models and their freeze specs),
-each failure one line. Nothing here imports torch (a torchvision model's freeze spec is checked on
-a meta-device build, which does).
+each failure one line. Nothing here imports torch (a torchvision model's freeze spec, and whether a
+model takes the profile's image size, are checked on a meta-device build, which does).
 """
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -18,8 +19,11 @@ from .schema import Profile, StudyError, StudyFile, Sweep, Variant
 from .settings import INT_SETTINGS, SETTING_FIELDS, RunConfig, Training
 from .spec import GroupSpec, RunSpec, Study, group_name
 from .checks import check_settings
+from .factors import resolve_factors
 from .loader import load_study_file, one_line_error
+from .claimchecks import check_analysis, check_claims
 
+log = logging.getLogger("dcnn")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe as a file-name component, never a path
 WHOLE = (*INT_SETTINGS, "frozen_conv_layers")          # sweepable values that must be whole numbers
 
@@ -90,15 +94,19 @@ class Resolver:
     def fail(self, loc: str, msg: str) -> StudyError:
         return StudyError(f"{self.where}: {loc}: {msg}")
 
-    def resolve(self) -> tuple[tuple[RunSpec, ...], tuple[GroupSpec, ...]]:
+    def warn(self, loc: str, msg: str) -> None:
+        log.warning("%s: %s: %s", self.where, loc, msg)
+
+    def resolve(self) -> tuple[tuple[RunSpec, ...], tuple[GroupSpec, ...], tuple[dict, ...]]:
         self.check_names()
         for name, v in self.f.variants.items():
             self.add_variant(name, v)
         for name, sw in self.f.sweeps.items():
             self.add_sweep(name, sw)
-        check_claims(self.fail, self.f, self.groups)
+        check_claims(self.fail, self.f, self.groups, self.prof, self.warn)
         check_analysis(self.fail, self.f, self.groups)
-        return tuple(self.runs), tuple(self.groups)
+        factors = resolve_factors(self.fail, self.f, self.groups, self.runs)
+        return tuple(self.runs), tuple(self.groups), factors
 
     def check_names(self) -> None:
         for name in list(self.f.variants) + list(self.f.sweeps):
@@ -212,33 +220,6 @@ class Resolver:
         """The declared seeds, or more where ``dcnn run --decide`` added some (up to analysis.max_seeds)."""
         cap = self.f.analysis.max_seeds
         return max(declared, min(self.extra.get(group, 0), cap if cap is not None else declared))
-
-
-def check_claims(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
-    """Every run a claim names exists."""
-    names = {g.name for g in groups}
-    for i, claim in enumerate(f.claims):
-        for ref in claim.check.groups:
-            if ref not in names:
-                close = difflib.get_close_matches(ref, sorted(names), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. scratch@0.2)"
-                raise fail(f"claims[{i}].check", f"unknown run '{ref}'{hint}")
-
-
-def check_analysis(fail, f: StudyFile, groups: list[GroupSpec]) -> None:
-    """max_seeds is at least the most seeds any group declares; the groups named for a variance
-    decomposition exist."""
-    names = {g.name for g in groups}
-    for i, name in enumerate(f.analysis.variance):
-        if name not in names:
-            close = difflib.get_close_matches(name, sorted(names), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else " (write variant@lr, e.g. vgg16-train-all@0.002)"
-            raise fail(f"analysis.variance[{i}]", f"unknown run '{name}'{hint}")
-    cap = f.analysis.max_seeds
-    most = max(groups, key=lambda g: g.declared_seeds, default=None)
-    if cap is not None and most is not None and cap < most.declared_seeds:
-        raise fail("analysis.max_seeds", f"{cap} is fewer than the {most.declared_seeds} seeds {most.name} "
-                                         "declares (allowed: at least the most seeds any group declares)")
 
 
 def load_study(path: Path | str = "study.yaml", profile: str = "demo",

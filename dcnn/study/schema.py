@@ -6,46 +6,18 @@ docs/study-file.md. Nothing here imports torch.
 """
 from __future__ import annotations
 
-import difflib
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, create_model, \
+    model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
-from ..errors import InputError
 from ..registry.data import get_data_source
 from ..registry.parts import REPORT_PARTS
-from .settings import NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides
+from .settings import MAX_EPOCHS, MAX_SEEDS, NUMERIC_SETTINGS, SETTING_FIELDS, Float, Overrides, Whole
 from ..analysis.kinds import CLAIM_KINDS, MARGIN_KEYS, PARAM_TYPES
-from ..analysis.vocabulary import METRICS
-
-
-class StudyError(InputError):
-    """Bad input: printed as one line, exit code 2."""
-
-
-Metric = Literal[METRICS]  # type: ignore[valid-type]
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors that list the allowed ones; types are not coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = list(cls.model_fields)
-            for key in data:
-                if key not in allowed:
-                    close = difflib.get_close_matches(str(key), allowed, n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
-                    raise PydanticCustomError(
-                        "unknown_key", "unknown key '{key}' (allowed: {allowed}){hint}",
-                        {"key": str(key), "allowed": ", ".join(allowed), "hint": hint})
-        return data
+from .strict import Metric, Strict, StudyError  # noqa: F401  (StudyError: imported from here by the others)
 
 
 LearningRate = Annotated[Float, Field(gt=0, le=100)]
@@ -55,7 +27,7 @@ class RunEntry(Strict):
     lr: LearningRate
     section: str
     figure: Optional[Union[int, list[int]]] = None  # a list: one single-seed figure per seed
-    seeds: Optional[int] = None
+    seeds: Optional[Whole(1, MAX_SEEDS)] = None
 
 
 class Variant(Strict):
@@ -88,8 +60,8 @@ class Sweep(Strict):
     vary: Literal[SWEEPABLE]              # type: ignore[valid-type]
     values: list[Float]
     lr: Optional[LearningRate] = None     # needed unless the sweep varies the learning rate
-    batch_size: Optional[int] = None
-    seeds: Optional[int] = None
+    batch_size: Optional[Annotated[int, Field(ge=1)]] = None
+    seeds: Optional[Whole(1, MAX_SEEDS)] = None
     section: str
     reference: Optional[str] = None       # a variant drawn as a dashed line (at its best learning rate)
     baseline: Optional[Float] = None      # the value every other is compared with (default: the first)
@@ -98,6 +70,26 @@ class Sweep(Strict):
 class _CheckBase(Strict):
     """One claim's test, in a small vocabulary; exactly one of the kind keys is set (the kinds and the
     keys each takes are their registered entries, analysis/kinds/)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_mapping(cls, data: Any) -> Any:
+        """A kind with a ``key_name`` may be written as one mapping: {matters_more: {analysis: a,
+        factor: f, than: g}} is {matters_more: a, factor: f, than: g}."""
+        if not isinstance(data, dict):
+            return data
+        for kind in CLAIM_KINDS.values():
+            inner = data.get(kind.name)
+            if kind.key_name and isinstance(inner, dict):
+                allowed = [kind.key_name, *kind.params]
+                unknown = [k for k in inner if k not in allowed]
+                if unknown or kind.key_name not in inner:
+                    raise PydanticCustomError("claim_params", "'{kind}' as a mapping takes {allowed} (got {got})",
+                                              {"kind": kind.name, "allowed": ", ".join(allowed),
+                                               "got": ", ".join(map(str, inner)) or "none"})
+                data = {**{k: v for k, v in data.items() if k != kind.name}, **inner, kind.name: inner[kind.key_name]}
+                del data[kind.key_name]
+        return data
 
     @model_validator(mode="after")
     def _one_kind(self) -> "_CheckBase":
@@ -153,8 +145,8 @@ class Claim(Strict):
 
 
 class Pretrain(Strict):
-    epochs: int
-    batch_size: int
+    epochs: Whole(1, MAX_EPOCHS)
+    batch_size: Annotated[int, Field(ge=1)]
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: Float
     momentum: Float = 0.0
@@ -163,15 +155,40 @@ class Pretrain(Strict):
     # backbone s mod seeds, so a group's seeds vary the backbone too.
     seeds: Annotated[int, Field(ge=1, le=100)] = 1
 
+    @model_validator(mode="after")
+    def _momentum_for_sgd(self) -> "Pretrain":
+        if self.momentum and self.optimizer != "sgd":
+            raise PydanticCustomError("profile", "momentum {m} is for optimizer sgd; {o} keeps its own moment "
+                                      "estimates (remove momentum, or use optimizer: sgd)",
+                                      {"m": f"{self.momentum:g}", "o": self.optimizer})
+        return self
+
+
+MAX_IMAGE_SIZE = 1024   # pixels a side: at 10^5 the digits alone would need 640 GB
+
+
+def _classes(digits: list[int]) -> list[int]:
+    """A task's digits: each once, and two or more (one class is no classification); [] is no task."""
+    twice = sorted({d for d in digits if digits.count(d) > 1})
+    if twice:
+        raise PydanticCustomError("classes", "digit {d} appears more than once (each class once)", {"d": twice[0]})
+    if len(digits) == 1:
+        raise PydanticCustomError("classes", "one class ({d}) is no classification task (allowed: two or more "
+                                  "digits)", {"d": digits[0]})
+    return digits
+
+
+Digits = Annotated[list[Annotated[int, Field(ge=0, le=9)]], AfterValidator(_classes)]
+
 
 class Profile(Strict):
     data: str                             # a registered data source (registry/data.py): digits, imagefolder
-    image_size: int
-    train_per_class: Optional[int] = None
-    val_per_class: Optional[int] = None
-    source_train_per_class: Optional[int] = None  # pretraining images per digit (default: all not held out)
-    target_digits: list[int] = [5, 6, 7, 8, 9]    # digits: the classes of the study's task ...
-    source_digits: list[int] = [0, 1, 2, 3, 4]    # ... and of the pretraining task
+    image_size: Whole(1, MAX_IMAGE_SIZE)  # (what a model can take at the least: checked with the model)
+    train_per_class: Optional[Annotated[int, Field(ge=1)]] = None
+    val_per_class: Optional[Annotated[int, Field(ge=1)]] = None
+    source_train_per_class: Optional[Annotated[int, Field(ge=1)]] = None  # pretraining images per digit (default: all not held out)
+    target_digits: Digits = [5, 6, 7, 8, 9]    # digits: the classes of the study's task ...
+    source_digits: Digits = [0, 1, 2, 3, 4]    # ... and of the pretraining task ([]: none)
     split_seed: int = 0
     test_per_class: Annotated[int, Field(ge=0)] = 50   # digits: held-out test images per class, of those left over
     test_fraction: Optional[Annotated[Float, Field(gt=0, lt=1)]] = None   # imagefolder without test/: a share of train/
@@ -226,9 +243,20 @@ class Analysis(Strict):
     variance: list[str] = []              # groups (variant@lr) whose spread is split into backbone and the rest
     # dcnn run --decide may add seeds up to this many (a planned sequential test); at least the most
     # seeds any group declares.
-    max_seeds: Optional[Annotated[int, Field(ge=2, le=1000)]] = None
+    max_seeds: Optional[Whole(2, MAX_SEEDS)] = None
 
 
+Level = Union[StrictBool, StrictInt, Float, str, list[str]]     # a factor's level: a setting's value, or a label
+
+
+class FactorAnalysis(Strict):
+    """A factorial analysis over the study's groups: which of its settings matters most (``factors:``)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    title: Optional[str] = None          # its subsection's heading (default: the factors, "model × lr")
+    metric: Metric = "best_val_loss"
+    over: dict[str, list[Level]]         # factor → its levels: a setting (or lr) and its values, unless cells say
+    cells: Optional[dict[str, str]] = None   # "level/level/...": variant@lr (default: from the groups' settings)
 
 
 class Section(Strict):
@@ -256,6 +284,7 @@ class StudyFile(Strict):
     variants: dict[str, Variant]
     sweeps: dict[str, Sweep] = {}
     claims: list[Claim] = []
+    factors: list[FactorAnalysis] = []
 
     def section(self, number: str) -> Optional[Section]:
         """The study's declaration of a report section."""

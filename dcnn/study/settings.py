@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator, create_model
+from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
 
@@ -29,6 +30,29 @@ def _number(v: Any) -> Any:
 
 Float = Annotated[float, BeforeValidator(_number)]
 AUGMENT_POLICIES = ("randaugment", "trivialaugment", "autoaugment")   # torchvision.transforms.v2's
+
+# Bounds where a typo would cost hours or memory rather than give a study.
+MAX_SEEDS = 1000           # seeds of one group (analysis.max_seeds too)
+MAX_EPOCHS = 10_000
+
+
+def within(low: Any, high: Any) -> WrapValidator:
+    """A number outside [low, high] as one line naming the whole range: "0 is out of range (allowed: 1 to
+    1000)" (pydantic's own message names only the bound that was crossed)."""
+    def check(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if exc.errors()[0]["type"] not in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+                raise
+            raise PydanticCustomError("range", "{value} is out of range (allowed: {low} to {high})",
+                                      {"value": value, "low": low, "high": high}) from None
+    return WrapValidator(check)
+
+
+def Whole(low: int, high: int) -> Any:   # noqa: N802  (a type, as pydantic's conint is)
+    """A whole number from ``low`` to ``high``."""
+    return Annotated[int, Field(ge=low, le=high), within(low, high)]
 
 
 def setting(default: Any, words: str, *, neutral: Any = ..., **bounds: Any) -> Any:
@@ -57,7 +81,7 @@ class Training(BaseModel):
     freeze: list[str] = setting([], "frozen modules", neutral=[])
     unfreeze: dict[int, list[str]] = setting({}, "gradual unfreezing", neutral={})   # {epoch: frozen modules it frees}
     batch_size: int = setting(1, "batch size", ge=1)
-    epochs: int = setting(20, "epochs", ge=1)
+    epochs: Whole(1, MAX_EPOCHS) = setting(20, "epochs")
     early_stop: Optional[int] = setting(None, "early stopping", neutral=None, ge=1)   # patience, in epochs
     optimizer: Literal["sgd", "adam", "adamw"] = setting("sgd", "optimizer")
     momentum: Float = setting(0.0, "momentum", neutral=0.0, ge=0.0, le=0.999)   # SGD only: the paper names only a rate
@@ -75,7 +99,7 @@ class Training(BaseModel):
     cutmix: Float = setting(0.0, "CutMix", neutral=0.0, ge=0.0)    # with mixup too: one of the two per batch
     clip_grad: Optional[Float] = setting(None, "gradient clipping", neutral=None, gt=0.0)   # max norm
     ema: Optional[Float] = setting(None, "EMA of weights", neutral=None, gt=0.0, lt=1.0)  # decay; validation uses it
-    seeds: int = setting(1, "seeds", ge=1)          # runs per variant and learning rate (not in RunConfig)
+    seeds: Whole(1, MAX_SEEDS) = setting(1, "seeds")   # runs per variant and learning rate (not in RunConfig)
 
 
 SETTING_FIELDS = tuple(Training.model_fields)

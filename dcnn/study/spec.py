@@ -64,6 +64,7 @@ class Study:
     profile_name: str
     runs: tuple[RunSpec, ...]
     groups: tuple[GroupSpec, ...]
+    factors: tuple[dict, ...] = ()    # the factorial analyses: {name, title, metric, over, cells} (factors.py)
 
     @property
     def profile(self) -> Profile:

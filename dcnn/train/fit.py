@@ -10,10 +10,11 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Optional, Protocol
 
 import torch
 
+from ..analysis.confusion import compact
 from ..data.images import Split
 from ..data.transforms import Preprocess, epoch_batches
 from ..store import faults
@@ -47,6 +48,7 @@ class FitResult:
     divergence: dict | None = None      # diverged: the epoch, the step and the step losses up to it
     frozen_batchnorms: int = 0          # BatchNorm layers inside frozen modules (their statistics stay frozen)
     stopped_early: int | None = None    # early_stop: the epoch after which it stopped, no better for its patience
+    confusion: dict | None = None       # the best epoch's confusion matrices (validation, test): _keep_confusion
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -55,13 +57,14 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7_919) % (2 ** 63 - 1)
 
 
-def _resume(checkpoint: Checkpoint | None, run: recipe.Setup, cfg: RunConfig) -> tuple[list[dict], int]:
-    """(history so far, first epoch to train): from the checkpoint when there is one."""
+def _resume(checkpoint: Checkpoint | None, run: recipe.Setup, cfg: RunConfig) -> tuple[list[dict], int, Optional[dict]]:
+    """(history so far, first epoch to train, the best epoch's confusion matrices): from the checkpoint
+    when there is one."""
     saved = checkpoint.load() if checkpoint is not None else None
     if saved is None:
-        return [], 1
+        return [], 1, None
     recipe.restore(run, cfg, saved)
-    return list(saved["history"]), int(saved["epoch"]) + 1
+    return list(saved["history"]), int(saved["epoch"]) + 1, saved.get("confusion")
 
 
 def _train_epoch(model: torch.nn.Module, step_fn, train: Split, cfg: RunConfig, pre: Preprocess, epoch: int,
@@ -99,12 +102,39 @@ def _divergence(epoch: int, losses: list[torch.Tensor], steps_before: int) -> di
             "non_finite": "nan" if math.isnan(bad) else ("inf" if bad > 0 else "-inf")}
 
 
-def _held_out(run: recipe.Setup, test: Split | None, cfg: RunConfig) -> dict:
-    """The test split's loss and accuracy after an epoch: recorded, never used to choose anything."""
+def _held_out(run: recipe.Setup, test: Split | None, cfg: RunConfig) -> tuple[dict, list]:
+    """The test split's loss and accuracy after an epoch (recorded, never used to choose anything), and
+    its confusion matrix."""
     if test is None:
-        return {}
+        return {}, []
     ev = evaluate(run.evaluated, test, run.pre, channels_last=cfg.channels_last, autocast=run.autocast)
-    return {"test_loss": ev["val_loss"], "test_acc": ev["val_acc"]}
+    return {"test_loss": ev["val_loss"], "test_acc": ev["val_acc"]}, ev["confusion"]
+
+
+def _keep_confusion(result: "FitResult", row: dict, val: list, test: list) -> None:
+    """The confusion matrices of the best epoch so far (the first that reaches the lowest validation
+    loss, as best_epoch is): validation's, and the test split's at that epoch."""
+    if result.confusion is None or row["val_loss"] < result.confusion["val_loss"]:
+        result.confusion = {"epoch": row["epoch"], "val_loss": row["val_loss"], "val": val, "test": test}
+
+
+def _row(run: recipe.Setup, cfg: RunConfig, epoch: int, train_loss: float, ev: dict, seconds: float,
+         test: Split | None, train: Split, trainable, result: "FitResult") -> dict:
+    """An epoch's history row (the test split and the recipe's columns evaluated after its seconds), the
+    best epoch's confusion matrices kept on ``result``."""
+    held, test_confusion = _held_out(run, test, cfg)
+    row = {"epoch": epoch, "train_loss": train_loss, "val_loss": ev["val_loss"], "val_acc": ev["val_acc"],
+           "seconds": seconds, "val_top_share": ev["val_top_share"], "val_logit_range": ev["val_logit_range"],
+           **held, **_recipe_columns(run, cfg, train, trainable)}
+    _keep_confusion(result, row, ev["confusion"], test_confusion)
+    return row
+
+
+def confusion_payload(confusion: Optional[dict]) -> Optional[dict]:
+    """What a run's result keeps: per split, the matrix (or, past FULL_UP_TO classes, its compact form)."""
+    if confusion is None:
+        return None
+    return {"epoch": confusion["epoch"], **{s: compact(confusion[s]) for s in ("val", "test") if confusion[s]}}
 
 
 def _recipe_columns(run: recipe.Setup, cfg: RunConfig, train: Split, trainable) -> dict:
@@ -145,9 +175,9 @@ def fit(cfg: RunConfig, train: Split, val: Split, *, test: Split | None = None,
                        recipe.steps_per_epoch(len(train), cfg.batch_size))
     train, val = train.to(device), val.to(device)   # decoded once, kept on the device
     test = test.to(device) if test is not None else None
-    history, start_epoch = _resume(checkpoint, run, cfg)
+    history, start_epoch, confusion = _resume(checkpoint, run, cfg)
     result = FitResult(history, "complete", *param_counts(run.model), start_epoch=start_epoch,
-                       frozen_batchnorms=run.model.frozen_batchnorms)
+                       frozen_batchnorms=run.model.frozen_batchnorms, confusion=confusion)
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
         trainable = recipe.start_epoch(run, cfg, epoch)
@@ -159,14 +189,11 @@ def fit(cfg: RunConfig, train: Split, val: Split, *, test: Split | None = None,
             result.status, result.diverged_epoch = "diverged", epoch
             result.divergence = _divergence(epoch, losses, (epoch - 1) * math.ceil(len(train) / cfg.batch_size))
             break
-        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": ev["val_loss"], "val_acc": ev["val_acc"],
-               "seconds": round(time.perf_counter() - t0, 4), "val_top_share": ev["val_top_share"],
-               "val_logit_range": ev["val_logit_range"], **_held_out(run, test, cfg),
-               **_recipe_columns(run, cfg, train, trainable)}
+        row = _row(run, cfg, epoch, train_loss, ev, round(time.perf_counter() - t0, 4), test, train, trainable, result)
         history.append(row)
         stop_early = cfg.early_stop is not None and _no_better_for(history, cfg.early_stop)
         if checkpoint is not None and epoch < cfg.epochs and not stop_early:
-            checkpoint.save({"epoch": epoch, "history": history, **recipe.state(run)})
+            checkpoint.save({"epoch": epoch, "history": history, "confusion": result.confusion, **recipe.state(run)})
         if on_epoch is not None:
             on_epoch(epoch, row)
         if stop_early and epoch < cfg.epochs:

@@ -38,6 +38,9 @@ class Executor:
 
     workers = 1
     noun, nouns = "run", "runs"   # what a running job is called when a second Ctrl-C stops it
+    # True: the process that trains a job takes its lock (Worker.execute(lock=True)) and may answer
+    # "busy" or "cached"; False: the scheduler holds each job's lock while it runs (Ray, Slurm).
+    locks_runs = False
 
     def submit(self, job: "Job") -> Future:
         raise NotImplementedError

@@ -1,14 +1,19 @@
 """Executors on this machine: in this process (``-j 1``), or in a pool of worker processes.
 
-The parent process owns the plan, the locks and the progress display; workers train and write
-their own results (so a finished run survives anything that happens to the parent afterwards).
+The parent process owns the plan and the progress display; each worker holds the lock of the run it
+trains, writes its own results (so a finished run survives anything that happens to the parent
+afterwards) and dies with the parent (``die_with``), so that no worker outlives the dcnn process
+that started it.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
@@ -17,6 +22,7 @@ import torch
 
 from ..execute import Outcome, Worker
 from ..plan import Job
+from ...store.files import _alive
 from . import ExecContext, Executor
 
 # The worker of this process, when it is a pool process (set once by its initializer).
@@ -40,13 +46,41 @@ def pool_context() -> Any:
     return ctx
 
 
+def _watch(parent: int) -> None:
+    """Wait until ``parent`` has exited: on a pidfd of it (Linux 5.3 and later), else by polling."""
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):        # no pidfd here: ask every half second
+        while _alive(parent):
+            time.sleep(0.5)
+        return
+    select.select([fd], [], [])
+
+
+def die_with(parent: int) -> None:
+    """This process ends (SIGKILL) as soon as ``parent`` has: a worker whose dcnn process was killed
+    (kill -9, the out-of-memory killer, a crash) stops training at once and drops its run's lock, so a
+    rerun trains that run from its last checkpoint and never beside it. (PR_SET_PDEATHSIG would watch
+    the wrong process: a pool worker's parent is the forkserver, which lives as long as its workers.)"""
+    def watch() -> None:
+        _watch(parent)
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="dcnn-parent-watch", daemon=True).start()
+
+
 def _init_worker(threads: int, stop: Any, events: Any, device: str, counter: Any = None,
-                 environ: Optional[dict] = None) -> None:
+                 environ: Optional[dict] = None, parent: Optional[int] = None) -> None:
     global _worker
+    if parent is not None:
+        die_with(parent)
     if environ is not None:   # the parent's environment now, not the forkserver's at its start
         os.environ.clear()
         os.environ.update(environ)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns Ctrl-C into `stop`
+    # The parent turns Ctrl-C and SIGTERM into `stop` (after the epoch), for the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     torch.set_num_threads(threads)
     if device == "cuda" and counter is not None and torch.cuda.device_count() > 1:
         with counter.get_lock():  # spread the workers over the GPUs, round robin
@@ -63,12 +97,14 @@ def _ready() -> int:
 
 
 def _execute_in_worker(job: Job, root: str, data_files: dict, force_fresh: bool) -> Outcome:
-    return _worker.execute(job, root, data_files, force_fresh)
+    return _worker.execute(job, root, data_files, force_fresh, lock=True)
 
 
 class InlineExecutor(Executor):
     """Each job trains in this process, when the scheduler submits it (one thread: a run's numbers
     do not depend on -j)."""
+
+    locks_runs = True
 
     def __init__(self, ctx: ExecContext):
         torch.set_num_threads(1)
@@ -78,7 +114,8 @@ class InlineExecutor(Executor):
     def submit(self, job: Job) -> Future:
         fut: Future = Future()
         try:
-            fut.set_result(self.worker.execute(job, self.ctx.root, self.ctx.data_files, job.key in self.ctx.force))
+            fut.set_result(self.worker.execute(job, self.ctx.root, self.ctx.data_files, job.key in self.ctx.force,
+                                               lock=True))
         except BaseException as exc:  # StoreError, KeyboardInterrupt
             fut.set_exception(exc)
         return fut
@@ -90,13 +127,14 @@ class PoolExecutor(Executor):
     breaks the pool: its job's outcome is ``lost``, and the next job starts a fresh pool."""
 
     noun, nouns = "worker process", "worker processes"
+    locks_runs = True
 
     def __init__(self, ctx: ExecContext):
         self.ctx, self.workers = ctx, ctx.workers
         self._mpc = mpc = pool_context()
         self._start = lambda: ProcessPoolExecutor(max_workers=ctx.workers, mp_context=mpc, initializer=_init_worker,
                                                   initargs=(1, ctx.stop, ctx.events, ctx.device, mpc.Value("i", 0),
-                                                            dict(os.environ)))
+                                                            dict(os.environ), os.getpid()))
         self.pool = self._start()
         self._warm = [self.pool.submit(_ready) for _ in range(ctx.workers)]
 
@@ -128,7 +166,7 @@ class PoolExecutor(Executor):
         """Stop now; each run keeps the checkpoint of its last finished epoch."""
         processes = mp.active_children()
         for proc in processes:
-            proc.terminate()
+            proc.kill()            # (SIGKILL: a worker ignores SIGTERM, which its parent handles)
         self.pool.shutdown(wait=False, cancel_futures=True)
         return len(processes)
 

@@ -54,9 +54,10 @@ def cluster_kind() -> str:
     kind = os.environ.get(CLUSTER_ENV, "slurm")
     if kind not in ("slurm", "local", "debug"):
         raise MissingExtra(f"{CLUSTER_ENV}={kind}: allowed are slurm, local and debug")
-    if kind == "slurm" and shutil.which("sbatch") is None:
-        raise MissingExtra("--executor slurm: sbatch is not on PATH; run dcnn on a Slurm login node, "
-                           "or train here with --executor local")
+    missing = [tool for tool in ("sbatch", "srun") if shutil.which(tool) is None] if kind == "slurm" else []
+    if missing:   # (each job's script runs srun; without it submitit would quietly train here instead)
+        raise MissingExtra(f"--executor slurm: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not on "
+                           "PATH; run dcnn on a Slurm login node, or train here with --executor local")
     return kind
 
 
@@ -114,7 +115,7 @@ class SlurmExecutor(Executor):
         (self.folder / "epochs").mkdir(parents=True, exist_ok=True)
         (self.folder / "stop").unlink(missing_ok=True)
         p = ctx.profile
-        self.ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster=None if self.kind == "slurm" else self.kind)
+        self.ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster=self.kind)
         self.ex.update_parameters(name="dcnn", timeout_min=p.slurm_time_min, cpus_per_task=p.slurm_cpus_per_run,
                                   gpus_per_node=p.slurm_gpus_per_run, slurm_partition=p.slurm_partition,
                                   slurm_array_parallelism=p.slurm_array_parallelism,
