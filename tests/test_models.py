@@ -11,6 +11,7 @@ from conftest import STUDY, make_imagefolder
 from dcnn.registry import freezing
 from dcnn.registry import models as registry_models
 from dcnn.registry import trees
+from dcnn.train.models import build_model
 from dcnn.train import models
 from dcnn.cli import main
 from dcnn.registry.architectures import vgg16_first_convs
@@ -87,6 +88,20 @@ def test_paper_parameter_counts_without_loading_weights(tmp_path, capsys, monkey
     sweep = {r["variant"]: r["trainable_params"] for r in rows if r["variant"].startswith("freeze-depth")}
     assert sweep["freeze-depth-k0"] == 134_281_029 and sweep["freeze-depth-k13"] == by["vgg16-freeze-all"]
     assert not (tmp_path / "torch").exists()  # nothing was looked up, let alone downloaded
+
+
+def test_the_demos_vgg16_pools_to_1x1_and_its_freeze_indices_mean_the_same_layers(tmp_path, capsys):
+    # issue 33: at 32×32 the features end at 1×1; a 1×1 pool keeps the classifier 64 → 512 → 512 → 5
+    # (torchvision's 7×7 pool copied that pixel 49 times into a 3136-wide first layer)
+    assert main(["list", "--params", "--json", "--study", str(STUDY), "--build", str(tmp_path / "b")]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by = {r["variant"]: r for r in rows if r["variant"].startswith("vgg16")}
+    features = sum(p.numel() for p in build_model("vgg16", 5, width_divisor=8).features.parameters())
+    head = 64 * 512 + 512 + 512 * 512 + 512 + 512 * 5 + 5
+    assert by["vgg16-train-all"]["total_params"] == features + head == 529_069
+    assert by["vgg16-freeze-all"]["trainable_params"] == head                     # every conv frozen, as before
+    assert by["vgg16-freeze-classifier"]["trainable_params"] == features + 512 * 5 + 5
+    assert build_model("vgg16", 5, width_divisor=8).avgpool.output_size == (7, 7)   # torchvision's, unless asked
 
 
 def _tiny():
