@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -68,8 +69,6 @@ class Builder:
         self.study, self.r, self.cache, self.where = study, results, fig_cache, where_pretraining
         self.chance = math.log(results["runs"][0]["num_classes"]) if results["runs"] else 1.0
         self.epochs = max((run.settings.epochs for run in study.runs), default=20)
-        variants = list(dict.fromkeys(g["variant"] for g in results["groups"] if g["sweep"] is None))
-        self.colour = {v: figures.PALETTE[i % len(figures.PALETTE)] for i, v in enumerate(variants)}
         self.ylim: dict[str, tuple[float, float]] = {}
         for part in {part_of(g["section"]) for g in results["groups"]}:
             runs = [results["runs"][i] for g in results["groups"] if part_of(g["section"]) == part for i in g["runs"]]
@@ -111,9 +110,10 @@ class Builder:
             obs = analysis.group_observations(self.r, gi) + [
                 analysis.variance_words(self.r, vi) for vi, v in enumerate(self.r.get("variance", []))
                 if v["group"] == g["group"]]
-            mean_val = figures.mean_band([r["history"] for r in runs], "val_loss")[1]
-            tol = self.r["study"]["analysis"]["plateau_tol"]
-            svg = self.loss_fig(runs, part, analysis.plateau_epoch(mean_val, tol) if mean_val else None)
+            # The plateau drawn is the one the text gives: the median of the seeds' that learned.
+            learned = sorted(r["metrics"]["plateau_epoch"] for r in runs
+                             if r["metrics"]["learned"] and r["metrics"]["plateau_epoch"] is not None)
+            svg = self.loss_fig(runs, part, statistics.median_low(learned) if learned else None)
         block.figures.append(Fig(labels[0] if labels else None, g["title"],
                                  detail(g, [r["seed"] for r in runs], self.r["study"]["pretraining"]), svg, obs,
                                  g["group"],
@@ -142,8 +142,7 @@ class Builder:
         # Only configurations at one learning rate share an overlay (an appendix may mix two).
         if len(groups) < 2 or len({g["lr"] for g in groups}) > 1:
             return None
-        series = [{"label": g["title"], "color": self.colour.get(g["variant"], figures.PALETTE[0]),
-                   "histories": [r["history"] for r in self.group_runs(g) if r["history"]]} for g in groups]
+        series = [{"label": g["title"], "histories": [r["history"] for r in self.group_runs(g) if r["history"]]} for g in groups]
         if sum(1 for s in series if s["histories"]) < 2:   # nothing to overlay: no empty axes
             return None
         table = [{"configuration": s["label"], "epoch": e, "mean_val_loss": m, "min": lo, "max": hi}
