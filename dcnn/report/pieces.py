@@ -101,6 +101,18 @@ def recipe_sentence(r) -> list:
     return ["Beyond the settings above, the variants' training recipes use: " + "; ".join(items) + "."]
 
 
+@builds("abstract", needed=lambda o: bool(o.r["runs"]))
+def abstract(o: Outline, number: str) -> dict:
+    """Findings first: the summary generated from the verdicts and the metrics (analysis/findings.py)."""
+    return {"sentences": analysis.summary_sentences(o.r), "claims": o.place.get("claims"),
+            "discussion": o.place.get("discussion"), "methods": o.place.get("project")}
+
+
+@builds("discussion", needed=lambda o: bool(o.r["claims"]) or bool(o.rankings))
+def discussion(o: Outline, number: str) -> dict:
+    return {"sentences": analysis.discussion_sentences(o.r, o.rankings)}
+
+
 @builds("learning_rates", needed=lambda o: bool(o.r["learning_rates"]["n"]))
 def learning_rates(o: Outline, number: str) -> dict:
     r = o.r
