@@ -72,7 +72,7 @@ def test_a_run_that_learns_levels_off_and_turns_upward():
 def test_a_run_that_never_learns_and_is_still_improving():
     r = results({"x@0.1": [run([1.62, 1.55, 1.45])]})
     assert text(A.run_observations(r, 0)) == [
-        "It never learned: its best validation loss, 1.450 (epoch 3), stays above 90 % of the chance level "
+        "It never learned: its best validation loss, 1.450 (epoch 3), is not 10 % below the chance level "
         "ln 5 = 1.609.",
         "It is still improving at the last epoch.",
         "It ends at 1.450, within 10 % of its best; the final gap to the training loss is -0.100."]
@@ -361,7 +361,7 @@ def test_group_shapes_every_branch():
         "training loss."]
     stuck = results({"x@0.2": [run([1.62, 1.61], seed=0), run([1.615, 1.612], seed=1)]})
     assert text(A.group_observations(stuck, 0))[0] == (
-        "No seed learned: the best validation loss, 1.611 ± 0.001, stays above 90 % of the chance level ln 5 = 1.609.")
+        "No seed learned: the best validation loss, 1.611 ± 0.001, is not 10 % below the chance level ln 5 = 1.609.")
     refs_resolve(stuck, A.group_observations(stuck, 0))
 
 
@@ -437,7 +437,7 @@ def test_claims_use_the_alpha_they_are_given():
 def test_one_seed_that_learns_nothing_is_told_against_its_own_chance_level():
     stuck = results({"x@0.2": [run([1.62, 1.61], seed=0)]})
     assert text(A.group_observations(stuck, 0))[0] == (
-        "No seed learned: the best validation loss, 1.610, stays above 90 % of the chance level ln 5 = 1.609.")
+        "No seed learned: the best validation loss, 1.610, is not 10 % below the chance level ln 5 = 1.609.")
     refs_resolve(stuck, A.group_observations(stuck, 0))
 
 

@@ -35,7 +35,7 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
     if not m["learned"]:
         out.append(["It never learned: its best validation loss, ", num(results, f"{R}/metrics/best_val_loss"),
                     " (epoch ", num(results, f"{R}/metrics/best_epoch", "int"),
-                    f"), stays above {percent(LEARNED_FRACTION)} of the chance level ", *chance_words(results, ri), "."])
+                    f"), is not {percent(1 - LEARNED_FRACTION)} below the chance level ", *chance_words(results, ri), "."])
     else:
         out.append(["Validation loss is lowest at epoch ", num(results, f"{R}/metrics/best_epoch", "int"), " (",
                     num(results, f"{R}/metrics/best_val_loss"), ", accuracy ",
@@ -132,7 +132,7 @@ def _learning_sentences(results: dict, gi: int, done: list[tuple[int, dict]]) ->
     n = num(results, f"{G}/n_done", "int")
     if g["n_learned"] == 0:
         return [["No seed learned: the best validation loss, ", *pm(results, f"{M}/best_val_loss"),
-                 f", stays above {percent(LEARNED_FRACTION)} of the chance level ", *chance_words(results, done[0][0]),
+                 f", is not {percent(1 - LEARNED_FRACTION)} below the chance level ", *chance_words(results, done[0][0]),
                  "."]]
     best_epochs = [num(results, f"/runs/{i}/metrics/best_epoch", "int") for i, r in done
                    if r["metrics"]["best_epoch"] is not None]

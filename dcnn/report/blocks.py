@@ -97,11 +97,13 @@ class Builder:
         runs, part = self.group_runs(g), part_of(g["section"])
         labels = [str(f) for f in g["figures"]]
         if len(labels) > 1:   # one figure per seed, as the paper's Figures 1-4
+            # Seeds that all failed to learn are told once, after the figures, not once per figure.
+            dead = all(not self.r["runs"][ri]["metrics"]["learned"] for ri in g["runs"])
             for ri, label in zip(g["runs"], labels):
                 run = self.r["runs"][ri]
                 block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", detail(g, [run["seed"]]),
-                                         self.loss_fig([run], part), analysis.run_observations(self.r, ri), g["group"],
-                                         figures.loss_table([run])))
+                                         self.loss_fig([run], part), [] if dead else analysis.run_observations(self.r, ri),
+                                         g["group"], figures.loss_table([run])))
             block.after = analysis.group_observations(self.r, gi)
             return
         if len(runs) == 1:

@@ -148,7 +148,7 @@ def divergence_figure(runs: list[dict], chance: float) -> Figure:
     """Runs that diverged before finishing an epoch: the batch loss of every step, on a log scale, up
     to the step where it became NaN or infinite (an ×). Seeds are overlaid, each its own colour, line
     style and marker; where each became non-finite is in its legend entry (no labels to overlap)."""
-    fig = Figure(figsize=SIZE)
+    fig = Figure(figsize=(SIZE[0], 2.0))   # (a few steps: lower than a loss figure)
     ax = fig.add_subplot()
     finite = [v for r in runs for v in r["divergence"]["step_losses"] if v is not None and v > 0]
     top = max(finite + [chance]) * 3

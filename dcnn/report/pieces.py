@@ -198,7 +198,7 @@ def reproducibility(o: Outline, number: str) -> dict:
     ]
     return {"number": number, "headings": APPENDIX_HEADINGS, "versions": project(o, number)["versions"],
             "checklist": [{"item": item, "where": refs} for item, refs in items],
-            "error_bars": analysis.methods_sentences(o.r)[0]}
+            "error_bars": analysis.methods_sentences(o.r)[0], "methods": o.place.get("project")}
 
 
 @builds("rankings", needed=lambda o: bool(o.rankings), items=True)
