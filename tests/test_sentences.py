@@ -166,14 +166,14 @@ LEAD = "Against B (§2.1, same learning rate), "
     ("diverged", [[1.0, 0.5], [1.0, 0.45]], "A diverged in every seed while the other did not; at these seeds that is "
      "not a significant difference (an exact rank test in which the seeds that diverged before they had a value (2 of "
      "a@0.1) rank as the highest, the worst outcome: p = 0.333)."),
-    ([[1.0, 0.5], [1.0, 0.45]], "diverged", "the other diverged in every seed while this one trains; at these seeds "
+    ([[1.0, 0.5], [1.0, 0.45]], "diverged", "the other diverged in every seed while this one did not; at these seeds "
      "that is not a significant difference (an exact rank test in which the seeds that diverged before they had a value "
      "(2 of b@0.1) rank as the highest, the worst outcome: p = 0.333)."),
     ("diverged", [[1.0, 0.5]], "a side has a single seed: no noise estimate."),
     ("diverged", "diverged", "both diverged in every seed."),
     ([[1.0, 0.5]], [[1.0, 0.4]], "the best validation loss differs by 0.100 (single seed, no noise estimate)."),
     ([[1.0, 0.5]] * 2, [[1.0, 0.5]] * 2, "the best validation loss is identical in every seed."),
-    ([[1.0, 0.5]] * 2, [[1.0, 0.4]] * 2, "the difference in best validation loss, 0.100, is within seed noise (an "
+    ([[1.0, 0.5]] * 2, [[1.0, 0.4]] * 2, "the difference in best validation loss, 0.100, is not significant (an "
                                          "exact rank test, no spread within either group: p = 0.333)."),
     ([[1.0, 0.5]] * 5, [[1.0, 0.4]] * 5, "the best validation loss is higher by 0.100 ± 0.000 (an exact rank test, "
                                          "no spread within either group: p = 0.008)."),

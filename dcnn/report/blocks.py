@@ -74,6 +74,12 @@ class Builder:
             runs = [results["runs"][i] for g in results["groups"] if part_of(g["section"]) == part for i in g["runs"]]
             self.ylim[part] = figures.section_ylim(runs, self.chance)
 
+    def clip_note(self, runs: list[dict], part: str) -> str:
+        """The caption's word that a loss above the section's shared axis is drawn at its top."""
+        if not figures.clipped(runs, self.ylim[part][1]):
+            return ""
+        return " Losses above the axis (an early epoch) are drawn at its top, on the section's one scale; the CSV has them."
+
     def group_runs(self, g: dict) -> list[dict]:
         return [self.r["runs"][i] for i in g["runs"]]
 
@@ -101,7 +107,7 @@ class Builder:
             dead = all(not self.r["runs"][ri]["metrics"]["learned"] for ri in g["runs"])
             for ri, label in zip(g["runs"], labels):
                 run = self.r["runs"][ri]
-                block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", detail(g, [run["seed"]]),
+                block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", detail(g, [run["seed"]]) + self.clip_note([run], part),
                                          self.loss_fig([run], part), [] if dead else analysis.run_observations(self.r, ri),
                                          g["group"], figures.loss_table([run])))
             block.after = analysis.group_observations(self.r, gi)
@@ -117,7 +123,8 @@ class Builder:
                              if r["metrics"]["learned"] and r["metrics"]["plateau_epoch"] is not None)
             svg = self.loss_fig(runs, part, statistics.median_low(learned) if learned else None)
         block.figures.append(Fig(labels[0] if labels else None, g["title"],
-                                 detail(g, [r["seed"] for r in runs], self.r["study"]["pretraining"]), svg, obs,
+                                 detail(g, [r["seed"] for r in runs], self.r["study"]["pretraining"]) + self.clip_note(runs, part),
+                                 svg, obs,
                                  g["group"],
                                  figures.loss_table(runs)))
 

@@ -231,7 +231,9 @@ def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], refer
                 label="mean over seeds")
         diverged = [p for p in points if p.get("n_diverged")]
         for i, p in enumerate(diverged):
-            ax.axvline(p["value"], color="#999999", lw=5, alpha=0.35, zorder=0,
+            v = p["value"]
+            lo, hi = (v / 1.15, v * 1.15) if vary == "lr" else (v - 0.3, v + 0.3)
+            ax.axvspan(lo, hi, color="#999999", alpha=0.3, lw=0, zorder=0,
                        label="seeds diverged (count at the foot)" if i == 0 else None)
             ax.annotate(f"{p['n_diverged']}✕", (p["value"], 0.02), xycoords=("data", "axes fraction"),
                         ha="center", color=DIVERGED, fontsize=7)
@@ -273,7 +275,14 @@ def selection_figure(points: list[dict]) -> Figure:
 
 
 def section_ylim(runs: list[dict], chance: float) -> tuple[float, float]:
-    """One y-range for a section: from 0 to the largest loss shown, at least chance, at most 3 × chance."""
+    """One y-range for a section: from 0 to the largest loss shown after the first epoch, at least
+    chance, at most 3 × chance (a first epoch above it is clipped at the top, and the caption says so)."""
     top = max([chance * 1.15] + [max(h["train_loss"], h["val_loss"]) for r in runs for h in r["history"]
-                                 if math.isfinite(h["val_loss"])])
+                                 if h["epoch"] > 1 and math.isfinite(h["val_loss"]) and math.isfinite(h["train_loss"])])
     return 0.0, min(top * 1.05, 3 * chance)
+
+
+def clipped(runs: list[dict], top: float) -> bool:
+    """Whether a loss of these runs lies above ``top`` (drawn at the top of the axis)."""
+    return any(max(h["train_loss"], h["val_loss"]) > top for r in runs for h in r["history"]
+               if math.isfinite(h["val_loss"]) and math.isfinite(h["train_loss"]))

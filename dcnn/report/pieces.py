@@ -72,9 +72,14 @@ def introduction(o: Outline, number: str) -> dict:
     data += [analysis.num(r, "/runs/0/metrics/chance_loss"), "; every loss figure shows that level as a dotted line."] \
         if r["runs"] else ["its logarithm."]
     project = o.place.get("project", "")
+    swept = sorted({g["n_seeds"] for g in r["groups"] if g["sweep"] is not None} - set(seeds))
     if seeds and max(seeds) > 1:
         how_many = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
-        method = [f"Every setting is trained with {how_many} seeds; figures show each seed faintly with the mean and its range, numbers are given as mean ± "
+        if swept:   # (a sweep's points may have fewer seeds than the configurations)
+            how_many += " seeds (the sweeps' points " + " to ".join(str(k) for k in dict.fromkeys([swept[0], swept[-1]])) + ")"
+        else:
+            how_many += " seeds"
+        method = [f"Every setting is trained with {how_many}; figures show each seed faintly with the mean and its range, numbers are given as mean ± "
                   "standard deviation over seeds, and every comparison states its test (Welch's t-test at Hsu's degrees "
                   "of freedom, or an exact rank test where a seed diverged): a difference is called lower or higher "
                   "only when it is significant after correcting for the report's comparisons (a Benjamini–Hochberg "
