@@ -283,7 +283,9 @@ def test_sweep_observations_every_branch():
                     "higher at 0.2 and significantly lower at 0.02 (at the level of the report's comparisons; a seed "
                     "that diverged is the worst outcome of an exact rank test); the other values do not differ "
                     "significantly.")
-    assert s[3] == "For reference, The reference at learning rate 0.1 reaches 0.250 ± 0.071."
+    assert s[3] == ("These are means over the sweep's own seeds at each value (4 at the baseline); a section that "
+                    "shows the same configuration may average more seeds.")
+    assert s[4] == "For reference, The reference at learning rate 0.1 reaches 0.250 ± 0.071."
     refs_resolve(r, A.sweep_observations(r, 0))
     # Only some seeds diverge, and nothing differs: other words for a sweep over another setting.
     r2 = results({"k@0": half, "k@1": seeds(0.31, 0.35), "k@2": seeds(0.30, 0.36)})

@@ -86,7 +86,7 @@ def summary_sentences(r: dict) -> list[Sentence]:
     if r["claims"]:
         tally = Counter(c["verdict"] for c in r["claims"])
         whose = f"the statements of {r['study']['paper']}" if r["study"]["paper"] else "the study's claims"
-        out.append([f"Of {whose}, checked as {len(r['claims'])} claims, ",
+        out.append([f"Of {whose} ({len(r['claims'])} claims checked), ",
                     *and_list([f"{tally.get(v, 0)} {'are' if tally.get(v, 0) != 1 else 'is'} {v}" for v in VERDICTS]),
                     ", at a family-wise error rate of ", num(r, "/study/analysis/alpha", "g"), "."])
     return out
@@ -106,6 +106,30 @@ def _direction(c: dict) -> str:
     if c["kind"] not in ("lower", "higher") or d.get("difference") is None:
         return ""
     return "along" if (d["difference"] < 0) == (c["kind"] == "lower") else "against"
+
+
+def _reordered(r: dict, rankings: list[dict]) -> list[Sentence]:
+    """The rankings whose first place on the claims' metric is not the first on validation loss."""
+    out: list[Sentence] = []
+    metric = claims_metric(r)
+    if metric != "best_val_loss":
+        for rk in rankings:
+            have = [gi for gi in rk["groups"] if r["groups"][gi]["metrics"][metric]["n"]]
+            if len(have) < 2:
+                continue
+            on_val = [gi for gi in have if r["groups"][gi]["metrics"]["best_val_loss"]["n"]]
+            if not on_val:
+                continue
+            m = lambda gi: r["groups"][gi]["metrics"][metric]["mean"]  # noqa: E731
+            a = min(on_val, key=lambda gi: r["groups"][gi]["metrics"]["best_val_loss"]["mean"])
+            b = min(have, key=m)
+            if a != b:
+                out.append([f"Among the {rk['heading'][0].lower() + rk['heading'][1:]}, validation loss ranks "
+                            f"{r['groups'][a]['title']} first, but on the ",
+                            METRIC_WORDS[metric], f" {r['groups'][b]['title']} is lowest (", *pm(r, f"/groups/{b}/metrics/{metric}"),
+                            " against ", *pm(r, f"/groups/{a}/metrics/{metric}"), "): a statement drawn from the "
+                            "validation ranking need not carry over to unseen images."])
+    return out
 
 
 def discussion_sentences(r: dict, rankings: list[dict]) -> list[Sentence]:
@@ -136,21 +160,7 @@ def discussion_sentences(r: dict, rankings: list[dict]) -> list[Sentence]:
             out.append([f"In {_claims(against)} the difference has the opposite sign to the statement: ",
                         *[x for part in and_list(said) for x in (part if isinstance(part, list) else [part])],
                         "; more seeds could contradict rather than support them."])
-    metric = claims_metric(r)
-    if metric != "best_val_loss":
-        for rk in rankings:
-            have = [gi for gi in rk["groups"] if r["groups"][gi]["metrics"][metric]["n"]]
-            if len(have) < 2:
-                continue
-            val = [gi for gi in rk["groups"] if gi in have]      # (already in validation order)
-            m = lambda gi: r["groups"][gi]["metrics"][metric]["mean"]  # noqa: E731
-            a, b = val[0], min(val, key=m)
-            if a != b:
-                out.append([f"Among the {rk['heading'][0].lower() + rk['heading'][1:]}, validation loss ranks "
-                            f"{r['groups'][a]['title']} first, but on the ",
-                            METRIC_WORDS[metric], f" {r['groups'][b]['title']} is lowest (", *pm(r, f"/groups/{b}/metrics/{metric}"),
-                            " against ", *pm(r, f"/groups/{a}/metrics/{metric}"), "): a statement drawn from the "
-                            "validation ranking need not carry over to unseen images."])
+    out += _reordered(r, rankings)
     if r.get("selection"):
         out.append(["Choosing each run's epoch on validation flattered ", num(r, "/selection/n_flattered", "int"), " of ",
                     num(r, "/selection/n_groups", "int"), " configurations, by ", num(r, "/selection/gap/mean"),

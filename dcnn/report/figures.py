@@ -33,7 +33,7 @@ def style(k: int) -> dict:
             "marker": MARKERS[k % len(MARKERS)]}
 
 
-SIZE = (6.4, 2.5)
+SIZE = (4.8, 1.9)   # drawn small, so that its text stays legible in a print column and at 400 px
 matplotlib.rcParams.update({"svg.hashsalt": "dcnn", "font.size": 9, "axes.spines.top": False,
                             "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
                             "legend.frameon": False, "legend.fontsize": 8})
@@ -138,9 +138,9 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
     p = (runs[0]["metrics"]["plateau_epoch"] if runs[0]["metrics"]["learned"] else None) if single else plateau
     if p is not None:
         ax.axvline(p, color="#009E73", lw=1.0, ls="-.", label=f"plateau (epoch {p})" if single
-                   else f"plateau, median of the seeds that learned (epoch {p})")
+                   else f"plateau (median of the learned seeds', epoch {p})")
     _finish(ax, chance, ylim, epochs)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
     return fig
 
 
@@ -148,7 +148,7 @@ def divergence_figure(runs: list[dict], chance: float) -> Figure:
     """Runs that diverged before finishing an epoch: the batch loss of every step, on a log scale, up
     to the step where it became NaN or infinite (an ×). Seeds are overlaid, each its own colour, line
     style and marker; where each became non-finite is in its legend entry (no labels to overlap)."""
-    fig = Figure(figsize=(SIZE[0], 2.0))   # (a few steps: lower than a loss figure)
+    fig = Figure(figsize=(SIZE[0], 1.9))   # (a few steps: lower than a loss figure)
     ax = fig.add_subplot()
     finite = [v for r in runs for v in r["divergence"]["step_losses"] if v is not None and v > 0]
     top = max(finite + [chance]) * 3
@@ -193,7 +193,7 @@ def loss_table(runs: list[dict]) -> list[dict]:
 
 def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float], epochs: int) -> Figure:
     """Mean validation loss of several configurations, each its own colour, line style and marker."""
-    fig = Figure(figsize=(SIZE[0], 2.7))
+    fig = Figure(figsize=(SIZE[0], 2.2))
     ax = fig.add_subplot()
     for k, s in enumerate(series):
         st = style(k)
@@ -206,7 +206,7 @@ def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float],
                 markevery=max(1, len(ep) // 6), lw=1.6, label=s["label"])
     _finish(ax, chance, ylim, epochs)
     ax.set_ylabel("validation loss\n(mean over seeds)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=1)
     return fig
 
 
@@ -215,7 +215,7 @@ def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], refer
     """Best validation loss and accuracy against the swept setting: a dot per seed, the line through
     the means; a value whose seeds diverged is a hatched vertical band with the count at its foot, which
     cannot be read as a loss or an accuracy."""
-    fig = Figure(figsize=(SIZE[0], 2.6))
+    fig = Figure(figsize=(6.4, 2.6))
     axes = fig.subplots(1, 2)
     for ax, metric, label in ((axes[0], "best_val_loss", "best validation loss"),
                               (axes[1], "val_acc_at_best", "validation accuracy at best epoch")):

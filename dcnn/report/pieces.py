@@ -33,11 +33,12 @@ def _descendants(study: Study, base: str) -> list[str]:
 
 def rankings(study: Study, r: dict) -> list[dict]:
     """At each learning rate, for each configuration and each setting: the configuration and every
-    variant built on it that differs from it in that setting alone, ranked by mean best validation
-    loss (when there are at least three)."""
+    variant built on it that differs from it in that setting alone (when there are at least three),
+    ranked by the mean of the metric the claims use (best validation loss without claims)."""
     groups = {(g["variant"], g["lr"]): gi for gi, g in enumerate(r["groups"]) if g["sweep"] is None}
     lrs = sorted({lr for _, lr in groups}, reverse=True)
-    mean = lambda gi: r["groups"][gi]["metrics"]["best_val_loss"]["mean"]  # noqa: E731
+    metric = analysis.claims_metric(r) if r["claims"] else "best_val_loss"   # ranked on what the claims use
+    mean = lambda gi: r["groups"][gi]["metrics"][metric]["mean"]  # noqa: E731
     out = []
     for key, heading in RANKED_SETTINGS.items():
         for lr in lrs:
@@ -51,7 +52,10 @@ def rankings(study: Study, r: dict) -> list[dict]:
                     and {k for k, val in r["groups"][groups[(v, lr)]]["settings"].items() if b[k] != val} == {key}])
             for family in families:   # the largest families only (not bs2's inside train-all's)
                 if len(family) >= 3 and not any(set(family) < set(other) for other in families):
-                    out.append({"heading": f"{heading} at learning rate {lr:g}", "setting": key, "lr": lr,
+                    dead = all(r["groups"][gi]["n_done"] and r["groups"][gi]["n_diverged"] == r["groups"][gi]["n_done"]
+                               for gi in family)
+                    out.append({"heading": f"{heading} at learning rate {lr:g}", "setting": key, "lr": lr, "metric": metric,
+                                "all_diverged": dead,
                                 "base": r["groups"][family[0]]["variant"],
                                 "groups": sorted(family, key=lambda gi: (mean(gi) is None, mean(gi) or 0.0))})
     return out
