@@ -197,3 +197,12 @@ def test_an_outlying_first_epoch_does_not_set_the_sections_scale():
     bottom, top = figures.section_ylim(runs, 1.609)
     assert bottom == 0 and 1.609 < top < 2.0          # not 0-4: the 3.8 of one first epoch is clipped ...
     assert figures.clipped(runs[:1], top) and not figures.clipped(runs[1:], top)   # ... and its caption says so
+
+
+def test_page_one_holds_the_title_the_contents_and_the_summary(shaped):
+    from pypdf import PdfReader
+
+    _, results, build = shaped
+    first = PdfReader(str(build / "report.pdf")).pages[0].extract_text()
+    assert results["study"]["title"].split(":")[0] in first
+    assert "Contents" in first and "Summary" in first and "Introduction" in first

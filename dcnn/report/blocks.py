@@ -187,7 +187,11 @@ class Builder:
         ref_label = ""
         if sw["reference"]:
             ref_group = analysis.group_by_name(self.r, sw["reference"]["group"])
-            ref_label = f"{ref_group['title']} (lr {ref_group['lr']:g}), mean"
+            bs = sw["batch_size"] is not None and ref_group.get("batch_size") != sw["batch_size"]
+            other = [f"lr {ref_group['lr']:g}"] + ([f"batch size {ref_group['batch_size']}"] if bs else [])
+            ref_label = f"{ref_group['title']} ({', '.join(other)}), mean"
+            if bs or (sw["lr"] is not None and ref_group["lr"] != sw["lr"]):
+                ref_label += ", at other settings than the sweep's"
         drawn = any(p["best_val_loss"]["n"] or p["n_diverged"] for p in sw["points"])
         svg = figures.cached(self.cache, "sweep", {
             "points": sw["points"], "vary": sw["vary"], "chance": self.chance, "reference_label": ref_label,
