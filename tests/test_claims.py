@@ -131,5 +131,5 @@ def test_comparison_words_follow_the_evidence():
     assert "; descriptive 95 % CI " in text(0) and "seeds per group" not in text(0)   # decided: no seed count needed
     diff, se, p = _welch_by_hand(best(MIXED), best(HIGH))
     assert 0.05 < p
-    assert f"the difference in best validation loss, {diff:.3f}, is within seed noise (p = {p:.3f}; interval at " in text(1)
+    assert f"the difference in best validation loss, {diff:.3f}, is not significant (p = {p:.3f}; interval at " in text(1)
     assert text(1).endswith(" seeds per group).")                  # undecided: how many would decide it

@@ -79,8 +79,8 @@ BAD = [
     ("a sweep baseline not among its values", lambda d: d["sweeps"]["lr-vgg16"].update(baseline=0.1),
      "sweeps.lr-vgg16.baseline: 0.1 is not one of the values"),
     ("a section that shows an unknown part", lambda d: d["sections"]["4"].update(shows=["conclusions"]),
-     "sections.4.shows[0]: Input should be 'introduction', 'learning_rates', 'rankings', 'selection', 'per_class', "
-     "'claims', 'project', 'summary', 'reproducibility' or 'factors'"),
+     "sections.4.shows[0]: Input should be 'abstract', 'introduction', 'learning_rates', 'rankings', 'selection', "
+     "'per_class', 'claims', 'discussion', 'project', 'summary', 'reproducibility' or 'factors'"),
     ("dropout out of range", lambda d: d["variants"]["scratch-dropout"].update(dropout=1.5),
      "variants.scratch-dropout.dropout: Input should be less than or equal to 0.99 (got 1.5)"),
     # The analysis block is bounded like every other key (alpha 1.5, a 500 % margin and a negative cap

@@ -72,7 +72,7 @@ def test_a_run_that_learns_levels_off_and_turns_upward():
 def test_a_run_that_never_learns_and_is_still_improving():
     r = results({"x@0.1": [run([1.62, 1.55, 1.45])]})
     assert text(A.run_observations(r, 0)) == [
-        "It never learned: its best validation loss, 1.450 (epoch 3), stays above 90 % of the chance level "
+        "It never learned: its best validation loss, 1.450 (epoch 3), is not 10 % below the chance level "
         "ln 5 = 1.609.",
         "It is still improving at the last epoch.",
         "It ends at 1.450, within 10 % of its best; the final gap to the training loss is -0.100."]
@@ -166,14 +166,14 @@ LEAD = "Against B (§2.1, same learning rate), "
     ("diverged", [[1.0, 0.5], [1.0, 0.45]], "A diverged in every seed while the other did not; at these seeds that is "
      "not a significant difference (an exact rank test in which the seeds that diverged before they had a value (2 of "
      "a@0.1) rank as the highest, the worst outcome: p = 0.333)."),
-    ([[1.0, 0.5], [1.0, 0.45]], "diverged", "the other diverged in every seed while this one trains; at these seeds "
+    ([[1.0, 0.5], [1.0, 0.45]], "diverged", "the other diverged in every seed while this one did not; at these seeds "
      "that is not a significant difference (an exact rank test in which the seeds that diverged before they had a value "
      "(2 of b@0.1) rank as the highest, the worst outcome: p = 0.333)."),
     ("diverged", [[1.0, 0.5]], "a side has a single seed: no noise estimate."),
     ("diverged", "diverged", "both diverged in every seed."),
     ([[1.0, 0.5]], [[1.0, 0.4]], "the best validation loss differs by 0.100 (single seed, no noise estimate)."),
     ([[1.0, 0.5]] * 2, [[1.0, 0.5]] * 2, "the best validation loss is identical in every seed."),
-    ([[1.0, 0.5]] * 2, [[1.0, 0.4]] * 2, "the difference in best validation loss, 0.100, is within seed noise (an "
+    ([[1.0, 0.5]] * 2, [[1.0, 0.4]] * 2, "the difference in best validation loss, 0.100, is not significant (an "
                                          "exact rank test, no spread within either group: p = 0.333)."),
     ([[1.0, 0.5]] * 5, [[1.0, 0.4]] * 5, "the best validation loss is higher by 0.100 ± 0.000 (an exact rank test, "
                                          "no spread within either group: p = 0.008)."),
@@ -283,7 +283,9 @@ def test_sweep_observations_every_branch():
                     "higher at 0.2 and significantly lower at 0.02 (at the level of the report's comparisons; a seed "
                     "that diverged is the worst outcome of an exact rank test); the other values do not differ "
                     "significantly.")
-    assert s[3] == "For reference, The reference at learning rate 0.1 reaches 0.250 ± 0.071."
+    assert s[3] == ("These are means over the sweep's own seeds at each value (4 at the baseline); a section that "
+                    "shows the same configuration may average more seeds.")
+    assert s[4] == "For reference, The reference at learning rate 0.1 reaches 0.250 ± 0.071."
     refs_resolve(r, A.sweep_observations(r, 0))
     # Only some seeds diverge, and nothing differs: other words for a sweep over another setting.
     r2 = results({"k@0": half, "k@1": seeds(0.31, 0.35), "k@2": seeds(0.30, 0.36)})
@@ -361,7 +363,7 @@ def test_group_shapes_every_branch():
         "training loss."]
     stuck = results({"x@0.2": [run([1.62, 1.61], seed=0), run([1.615, 1.612], seed=1)]})
     assert text(A.group_observations(stuck, 0))[0] == (
-        "No seed learned: the best validation loss, 1.611 ± 0.001, stays above 90 % of the chance level ln 5 = 1.609.")
+        "No seed learned: the best validation loss, 1.611 ± 0.001, is not 10 % below the chance level ln 5 = 1.609.")
     refs_resolve(stuck, A.group_observations(stuck, 0))
 
 
@@ -437,7 +439,7 @@ def test_claims_use_the_alpha_they_are_given():
 def test_one_seed_that_learns_nothing_is_told_against_its_own_chance_level():
     stuck = results({"x@0.2": [run([1.62, 1.61], seed=0)]})
     assert text(A.group_observations(stuck, 0))[0] == (
-        "No seed learned: the best validation loss, 1.610, stays above 90 % of the chance level ln 5 = 1.609.")
+        "No seed learned: the best validation loss, 1.610, is not 10 % below the chance level ln 5 = 1.609.")
     refs_resolve(stuck, A.group_observations(stuck, 0))
 
 

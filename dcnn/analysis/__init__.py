@@ -27,6 +27,7 @@ from .claims import Judging, claim_groups, claim_kind, evaluate_claim
 from .metrics import (COLLAPSE_RANGE, COLLAPSE_SHARE, LEARNED_FRACTION, RISE_TOL, chance_loss, compute_metrics, plateau_epoch)
 from .numbers import Num, Sentence, format_number, get, num, percent
 from .evidence import claim_evidence
+from .findings import claims_metric, discussion_sentences, summary_sentences
 from .methods import methods_sentences
 from .inference import CORRECTIONS, q_values, welch
 from .selection import selection_summary, selection_words
@@ -38,7 +39,7 @@ from .variance import variance_entries, variance_words
 from .factors import factor_entries, factor_words, interaction_axes, interaction_means, level_label
 from .verdicts import judge_claims
 
-__all__ = ["COLLAPSE_RANGE", "COLLAPSE_SHARE", "CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
+__all__ = ["claims_metric", "discussion_sentences", "summary_sentences", "COLLAPSE_RANGE", "COLLAPSE_SHARE", "CORRECTIONS", "Judging", "LEARNED_FRACTION", "RISE_TOL", "Num", "Sentence", "aggregate", "chance_loss",
            "claim_evidence", "claim_groups", "claim_kind", "compare", "comparison_sentence", "compute_metrics",
            "direction", "evaluate_claim", "factor_entries", "factor_words", "format_number", "get", "group_by_name",
            "group_index", "group_observations", "groups_to_grow", "interaction_axes", "interaction_means", "judge_claims",

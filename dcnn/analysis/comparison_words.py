@@ -6,7 +6,7 @@ from .numbers import Sentence, get, num
 from .uncertainty import CONFIDENCE, PRACTICAL_SEEDS
 
 
-def uncertainty_words(results: dict, ref: str, similar: bool = False) -> Sentence:
+def uncertainty_words(results: dict, ref: str, similar: bool = False, against: bool = False) -> Sentence:
     """The uncertainty of a comparison (or margin) at ``ref``: its interval at the level its verdict is
     taken at and, labelled as descriptive, its 95 % one; Hedges' g; the smallest difference its seeds would
     detect at that level and, when undecided, the seeds that would. For a "similar" claim (``similar``):
@@ -30,7 +30,11 @@ def uncertainty_words(results: dict, ref: str, similar: bool = False) -> Sentenc
               " with power ", num(results, f"{ref}/power", "g")]
     if c.get("needed_practical") is not None:
         verb = "settle" if similar else "detect"
-        s += ([", and the observed one with ", num(results, f"{ref}/needed_seeds", "int"), " seeds per group"]
+        if against:   # the seeds that would detect a difference of the wrong sign would contradict, not support
+            s += [", and the observed one, which lies against the claim, with ", num(results, f"{ref}/needed_seeds", "int"),
+                  " seeds per group (more seeds would then contradict it, not support it)"] if c["needed_practical"] else []
+        else:
+            s += ([", and the observed one with ", num(results, f"{ref}/needed_seeds", "int"), " seeds per group"]
               if c["needed_practical"] else
               [f", and no practical number of seeds (under {PRACTICAL_SEEDS}) would {verb} the observed one"])
     return s
@@ -89,8 +93,11 @@ def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base
     more = ["; ", *more] if more else []
     found = v in ("lower", "higher")
     if v in ("a_diverged", "b_diverged"):
+        # (never "this one trains" of seeds that ran every epoch without learning: that reads as a success)
+        learned = next((g.get("n_learned") for g in results["groups"] if g["group"] == c.get("a")), None)
         who = f"{this} diverged in every seed while the other did not" if v == "a_diverged" else \
-            "the other diverged in every seed while this one trains"
+            "the other diverged in every seed while this one did not" + \
+            (", though none of its seeds learned" if learned == 0 else "")
         return lead + [who, "; at these seeds that is not a significant difference (", *test, ")."]
     if found and c["difference"] is None:
         return lead + [f"the best validation loss is {v} (", *test, ")."] + degenerate_words(results, ci)
@@ -98,7 +105,7 @@ def comparison_sentence(results: dict, ci: int, this: str, base_title: str, base
         return lead + [f"the best validation loss is {v} by ", num(results, f"{C}/magnitude"), " ± ",
                        num(results, f"{C}/difference_se"), " (", *test, *more, ")."] + degenerate_words(results, ci)
     what = ("is not significant once corrected for the report's comparisons" if c["p_value"] < results["study"]
-            .get("analysis", {}).get("alpha", 0.05) else "is within seed noise")
+            .get("analysis", {}).get("alpha", 0.05) else "is not significant")
     diff = ["the difference in best validation loss, ", num(results, f"{C}/difference"), f", {what} ("] \
         if c["difference"] is not None else [f"the difference in best validation loss {what} ("]
     return lead + [*diff, *test, *more, ")."] + degenerate_words(results, ci)

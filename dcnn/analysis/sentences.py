@@ -35,12 +35,14 @@ def run_observations(results: dict, ri: int, tol_ref: str = "/study/analysis/pla
     if not m["learned"]:
         out.append(["It never learned: its best validation loss, ", num(results, f"{R}/metrics/best_val_loss"),
                     " (epoch ", num(results, f"{R}/metrics/best_epoch", "int"),
-                    f"), stays above {percent(LEARNED_FRACTION)} of the chance level ", *chance_words(results, ri), "."])
+                    f"), is not {percent(1 - LEARNED_FRACTION)} below the chance level ", *chance_words(results, ri), "."])
     else:
         out.append(["Validation loss is lowest at epoch ", num(results, f"{R}/metrics/best_epoch", "int"), " (",
                     num(results, f"{R}/metrics/best_val_loss"), ", accuracy ",
                     num(results, f"{R}/metrics/val_acc_at_best", "pct"), ")."])
-    if m["plateau_epoch"] is not None:
+    if m["plateau_epoch"] is not None and not m["learned"]:
+        pass   # a network that never left chance has no plateau to speak of (nor does its figure draw one)
+    elif m["plateau_epoch"] is not None:
         out.append(["It levels off by epoch ", num(results, f"{R}/metrics/plateau_epoch", "int"),
                     ": no later epoch improves on the best so far by more than ", num(results, tol_ref, "pct"), "."])
     else:
@@ -132,7 +134,7 @@ def _learning_sentences(results: dict, gi: int, done: list[tuple[int, dict]]) ->
     n = num(results, f"{G}/n_done", "int")
     if g["n_learned"] == 0:
         return [["No seed learned: the best validation loss, ", *pm(results, f"{M}/best_val_loss"),
-                 f", stays above {percent(LEARNED_FRACTION)} of the chance level ", *chance_words(results, done[0][0]),
+                 f", is not {percent(1 - LEARNED_FRACTION)} below the chance level ", *chance_words(results, done[0][0]),
                  "."]]
     best_epochs = [num(results, f"/runs/{i}/metrics/best_epoch", "int") for i, r in done
                    if r["metrics"]["best_epoch"] is not None]
@@ -154,6 +156,8 @@ def _shape_sentences(results: dict, gi: int, done: list[tuple[int, dict]], tol_r
     with_hist = [(i, r) for i, r in done if r["metrics"]["best_val_loss"] is not None]
     plateaus = [num(results, f"/runs/{i}/metrics/plateau_epoch", "int") for i, r in with_hist
                 if r["metrics"]["plateau_epoch"] is not None]
+    if g["n_learned"] == 0:   # seeds that never left chance: no plateau or upturn to speak of (the figure draws none)
+        return [] if plateaus else [["No seed has levelled off: each is still improving at the last epoch."]]
     if not plateaus:
         out = [["No seed has levelled off: each is still improving at the last epoch."]]
     elif len(plateaus) == len(with_hist):

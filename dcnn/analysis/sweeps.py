@@ -55,6 +55,10 @@ def _values(results: dict, ref: str) -> list:
     return _and([num(results, f"{ref}/{i}", "g") for i in range(len(get(results, ref)))])
 
 
+def stats_n(results: dict, S: str, i: int) -> Sentence:
+    return [num(results, f"{S}/points/{i}/best_val_loss/n", "int"), " at the baseline"]
+
+
 def sweep_observations(results: dict, si: int) -> list[Sentence]:
     """Which value of the swept setting is best, where seeds diverge, and which values differ
     significantly from the baseline value."""
@@ -94,6 +98,9 @@ def sweep_observations(results: dict, si: int) -> list[Sentence]:
                   " (at the level of the report's comparisons; a seed that diverged is the worst outcome of an exact "
                   "rank test); the other values do not differ significantly."]
         out.append(s)
+        # (the same configuration elsewhere in the report may have more seeds, hence another mean: say which)
+        out.append(["These are means over the sweep's own seeds at each value (", *stats_n(results, S, base_i),
+                    "); a section that shows the same configuration may average more seeds."])
     if sw["reference"] is not None:
         ref = group_by_name(results, sw["reference"]["group"])
         out.append([f"For reference, {ref['title']} at learning rate ", num(results, f"{S}/reference/lr", "g"),

@@ -53,6 +53,13 @@ def variance_words(results: dict, vi: int) -> Sentence:
     v = results["variance"][vi]
     if "share_backbone" not in v:
         return ["Its spread cannot be split by source yet: that needs at least two backbones with two seeds each."]
+    if v["share_backbone"] < 0.005:   # REML at its boundary: not "0.0 %", a share the model cannot see
+        return ["Of the spread across its ", num(results, f"{V}/n", "int"), " seeds (", num(results, f"{V}/n_backbones", "int"),
+                " backbones), the backbone accounts for no share the model can tell from zero: its estimate of the "
+                "variance between backbones is at its lower bound (", num(results, f"{V}/between", "e3"), "), and the "
+                "new head's initialisation, the order of the images and the rest account for the spread (variance ",
+                num(results, f"{V}/within", "e3"), "); with so few backbones a small share would go unseen (",
+                f"{v['method']})."]
     return ["Of the spread across its ", num(results, f"{V}/n", "int"), " seeds (", num(results, f"{V}/n_backbones", "int"),
             " backbones), the backbone accounts for ", num(results, f"{V}/share_backbone", "pct"),
             " (variance ", num(results, f"{V}/between", "e3"), ") and the new head's initialisation, the order of "

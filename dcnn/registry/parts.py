@@ -12,7 +12,7 @@ class ReportPart:
     name: str
     heading: str            # its heading in a part of its own
     where: str              # unplaced: "opening" (first, unnumbered), "body" (after the study's sections), "appendix"
-    order: int              # among the unplaced ones of its kind
+    order: float            # among the unplaced ones of its kind
     description: str
 
 
@@ -30,6 +30,8 @@ def unplaced(where: str) -> list[str]:
 
 
 for _part in (
+    ReportPart("abstract", "Summary", "opening", -1, "what was found, the claims' tally and what this profile "
+               "substitutes, generated; and a glossary of the report's terms"),
     ReportPart("introduction", "Introduction", "opening", 0, "the task, the data and the method, for any study"),
     ReportPart("learning_rates", "Learning rates compared", "body", 1, "each variant at its lower rate against its higher"),
     ReportPart("rankings", "Variants ranked", "body", 2, "the variants that differ in one setting, ranked"),
@@ -37,6 +39,7 @@ for _part in (
     ReportPart("per_class", "Which classes are confused", "body", 4, "per configuration, its test confusion "
                "summed over seeds and its most confused pair"),
     ReportPart("claims", "Claims checked", "body", 5, "every claim of the study, judged"),
+    ReportPart("discussion", "Discussion", "body", 5.5, "the study's findings against the original's statements"),
     ReportPart("project", "Project information", "body", 6, "how to reproduce, data, metrics, methods, time"),
     ReportPart("summary", "Summary of every run", "body", 7, "a table of every run"),
     ReportPart("reproducibility", "Reproducibility", "appendix", 0, "machines, versions, compute, checklist"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -68,12 +69,16 @@ class Builder:
         self.study, self.r, self.cache, self.where = study, results, fig_cache, where_pretraining
         self.chance = math.log(results["runs"][0]["num_classes"]) if results["runs"] else 1.0
         self.epochs = max((run.settings.epochs for run in study.runs), default=20)
-        variants = list(dict.fromkeys(g["variant"] for g in results["groups"] if g["sweep"] is None))
-        self.colour = {v: figures.PALETTE[i % len(figures.PALETTE)] for i, v in enumerate(variants)}
         self.ylim: dict[str, tuple[float, float]] = {}
         for part in {part_of(g["section"]) for g in results["groups"]}:
             runs = [results["runs"][i] for g in results["groups"] if part_of(g["section"]) == part for i in g["runs"]]
             self.ylim[part] = figures.section_ylim(runs, self.chance)
+
+    def clip_note(self, runs: list[dict], part: str) -> str:
+        """The caption's word that a loss above the section's shared axis is drawn at its top."""
+        if not figures.clipped(runs, self.ylim[part][1]):
+            return ""
+        return " Losses above the axis (an early epoch) are drawn at its top, on the section's one scale; the CSV has them."
 
     def group_runs(self, g: dict) -> list[dict]:
         return [self.r["runs"][i] for i in g["runs"]]
@@ -98,11 +103,13 @@ class Builder:
         runs, part = self.group_runs(g), part_of(g["section"])
         labels = [str(f) for f in g["figures"]]
         if len(labels) > 1:   # one figure per seed, as the paper's Figures 1-4
+            # Seeds that all failed to learn are told once, after the figures, not once per figure.
+            dead = all(not self.r["runs"][ri]["metrics"]["learned"] for ri in g["runs"])
             for ri, label in zip(g["runs"], labels):
                 run = self.r["runs"][ri]
-                block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", detail(g, [run["seed"]]),
-                                         self.loss_fig([run], part), analysis.run_observations(self.r, ri), g["group"],
-                                         figures.loss_table([run])))
+                block.figures.append(Fig(label, f"{g['title']} {run['seed'] + 1}", detail(g, [run["seed"]]) + self.clip_note([run], part),
+                                         self.loss_fig([run], part), [] if dead else analysis.run_observations(self.r, ri),
+                                         g["group"], figures.loss_table([run])))
             block.after = analysis.group_observations(self.r, gi)
             return
         if len(runs) == 1:
@@ -111,11 +118,13 @@ class Builder:
             obs = analysis.group_observations(self.r, gi) + [
                 analysis.variance_words(self.r, vi) for vi, v in enumerate(self.r.get("variance", []))
                 if v["group"] == g["group"]]
-            mean_val = figures.mean_band([r["history"] for r in runs], "val_loss")[1]
-            tol = self.r["study"]["analysis"]["plateau_tol"]
-            svg = self.loss_fig(runs, part, analysis.plateau_epoch(mean_val, tol) if mean_val else None)
+            # The plateau drawn is the one the text gives: the median of the seeds' that learned.
+            learned = sorted(r["metrics"]["plateau_epoch"] for r in runs
+                             if r["metrics"]["learned"] and r["metrics"]["plateau_epoch"] is not None)
+            svg = self.loss_fig(runs, part, statistics.median_low(learned) if learned else None)
         block.figures.append(Fig(labels[0] if labels else None, g["title"],
-                                 detail(g, [r["seed"] for r in runs], self.r["study"]["pretraining"]), svg, obs,
+                                 detail(g, [r["seed"] for r in runs], self.r["study"]["pretraining"]) + self.clip_note(runs, part),
+                                 svg, obs,
                                  g["group"],
                                  figures.loss_table(runs)))
 
@@ -142,8 +151,7 @@ class Builder:
         # Only configurations at one learning rate share an overlay (an appendix may mix two).
         if len(groups) < 2 or len({g["lr"] for g in groups}) > 1:
             return None
-        series = [{"label": g["title"], "color": self.colour.get(g["variant"], figures.PALETTE[0]),
-                   "histories": [r["history"] for r in self.group_runs(g) if r["history"]]} for g in groups]
+        series = [{"label": g["title"], "histories": [r["history"] for r in self.group_runs(g) if r["history"]]} for g in groups]
         if sum(1 for s in series if s["histories"]) < 2:   # nothing to overlay: no empty axes
             return None
         table = [{"configuration": s["label"], "epoch": e, "mean_val_loss": m, "min": lo, "max": hi}
@@ -179,7 +187,11 @@ class Builder:
         ref_label = ""
         if sw["reference"]:
             ref_group = analysis.group_by_name(self.r, sw["reference"]["group"])
-            ref_label = f"{ref_group['title']} (lr {ref_group['lr']:g}), mean"
+            bs = sw["batch_size"] is not None and ref_group.get("batch_size") != sw["batch_size"]
+            other = [f"lr {ref_group['lr']:g}"] + ([f"batch size {ref_group['batch_size']}"] if bs else [])
+            ref_label = f"{ref_group['title']} ({', '.join(other)}), mean"
+            if bs or (sw["lr"] is not None and ref_group["lr"] != sw["lr"]):
+                ref_label += ", at other settings than the sweep's"
         drawn = any(p["best_val_loss"]["n"] or p["n_diverged"] for p in sw["points"])
         svg = figures.cached(self.cache, "sweep", {
             "points": sw["points"], "vary": sw["vary"], "chance": self.chance, "reference_label": ref_label,

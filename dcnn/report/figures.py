@@ -19,10 +19,21 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..store.files import atomic_write  # noqa: E402
 
-TRAIN, VAL = "#1f5fa8", "#d9730d"
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf", "#ff7f0e", "#393b79", "#637939", "#8c6d31", "#843c39")
-SIZE = (6.4, 2.5)
+# Okabe & Ito's colour-blind-safe palette (yellow left out: too pale on white). No two series of a
+# figure differ by hue alone: each also has its own line style or marker (``style``).
+TRAIN, VAL, DIVERGED = "#0072B2", "#D55E00", "#000000"
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def style(k: int) -> dict:
+    """The k-th series of a figure: colour, line style and marker (together unique up to k = 28)."""
+    return {"color": PALETTE[k % len(PALETTE)], "ls": LINESTYLES[k % len(LINESTYLES)],
+            "marker": MARKERS[k % len(MARKERS)]}
+
+
+SIZE = (4.8, 1.9)   # drawn small, so that its text stays legible in a print column and at 400 px
 matplotlib.rcParams.update({"svg.hashsalt": "dcnn", "font.size": 9, "axes.spines.top": False,
                             "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
                             "legend.frameon": False, "legend.fontsize": 8})
@@ -113,28 +124,31 @@ def loss_figure(runs: list[dict], chance: float, ylim: tuple[float, float], epoc
         if r["status"] == "diverged":
             d = r["diverged_epoch"]
             y = min(vl[-1], top) if ep else chance
-            ax.plot([d], [y], "x", color="#b00020", ms=8, mew=2, zorder=6,
+            ax.plot([d], [y], "x", color=DIVERGED, ms=8, mew=2, zorder=6,
                     label=f"diverged (epoch {d})" if single or r is runs[0] else None)
             if not ep:
                 ax.annotate(f"diverged in epoch {d}", (d, y), textcoords="offset points", xytext=(8, 8),
-                            color="#b00020", fontsize=9)
+                            color=DIVERGED, fontsize=9)
     if not single and any(hists):
         for key, color, ls, name in (("train_loss", TRAIN, "--", "training"), ("val_loss", VAL, "-", "validation")):
             ep, mean, lo, hi = mean_band(hists, key)
             ax.fill_between(ep, [min(v, top) for v in lo], [min(v, top) for v in hi], color=color, alpha=0.15, lw=0)
             ax.plot(ep, [min(v, top) for v in mean], color=color, lw=1.8, ls=ls, label=f"{name} loss, mean of {len(runs)}")
-    p = runs[0]["metrics"]["plateau_epoch"] if single else plateau
+    # A plateau only of a run that learned: a network that never left chance has nothing to level off from.
+    p = (runs[0]["metrics"]["plateau_epoch"] if runs[0]["metrics"]["learned"] else None) if single else plateau
     if p is not None:
-        ax.axvline(p, color="#2a7f3f", lw=1.0, ls="-.", label=f"plateau (epoch {p})" if single else "plateau of the mean")
+        ax.axvline(p, color="#009E73", lw=1.0, ls="-.", label=f"plateau (epoch {p})" if single
+                   else f"plateau (median of the learned seeds', epoch {p})")
     _finish(ax, chance, ylim, epochs)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
     return fig
 
 
 def divergence_figure(runs: list[dict], chance: float) -> Figure:
     """Runs that diverged before finishing an epoch: the batch loss of every step, on a log scale, up
-    to the step where it became NaN or infinite (a red ×). Seeds are overlaid, one colour each."""
-    fig = Figure(figsize=SIZE)
+    to the step where it became NaN or infinite (an ×). Seeds are overlaid, each its own colour, line
+    style and marker; where each became non-finite is in its legend entry (no labels to overlap)."""
+    fig = Figure(figsize=(SIZE[0], 1.9))   # (a few steps: lower than a loss figure)
     ax = fig.add_subplot()
     finite = [v for r in runs for v in r["divergence"]["step_losses"] if v is not None and v > 0]
     top = max(finite + [chance]) * 3
@@ -142,21 +156,22 @@ def divergence_figure(runs: list[dict], chance: float) -> Figure:
         d = r["divergence"]
         steps = [d["steps_before"] + i + 1 for i in range(len(d["step_losses"]))]
         values = [(s, v) for s, v in zip(steps, d["step_losses"]) if v is not None and v > 0]
-        color = PALETTE[k % len(PALETTE)]
-        label = f"seed {r['seed']}" if "seed" in r else None
-        if values:
-            ax.plot([s for s, _ in values], [v for _, v in values], "-", color=color, lw=1.2, label=label)
+        st = style(k)
+        label = f"seed {r['seed']}" if "seed" in r else f"run {k + 1}"
         if d["step"] is not None:
-            ax.plot([d["global_step"]], [top], "x", color="#b00020", ms=8, mew=2, clip_on=False, zorder=6)
-            ax.annotate(f"{d['non_finite']} at step {d['global_step']}", (d["global_step"], top),
-                        textcoords="offset points", xytext=(4, -12 - 10 * k), color=color, fontsize=8)
+            label += f": {d['non_finite']} at step {d['global_step']}"
+        if values:
+            ax.plot([s for s, _ in values], [v for _, v in values], color=st["color"], ls=st["ls"],
+                    marker=st["marker"], ms=3.5, lw=1.2, label=label)
+        if d["step"] is not None:
+            ax.plot([d["global_step"]], [top], "x", color=st["color"], ms=7, mew=2, clip_on=False, zorder=6)
     ax.axhline(chance, color="#555555", lw=0.9, ls=":", label=f"chance, ln C = {chance:.2f}")
     ax.set_yscale("log")
     ax.set_ylim(top=top * 1.5)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("training step")
     ax.set_ylabel("batch loss (log scale)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     return fig
 
 
@@ -177,27 +192,30 @@ def loss_table(runs: list[dict]) -> list[dict]:
 
 
 def overlay_figure(series: list[dict], chance: float, ylim: tuple[float, float], epochs: int) -> Figure:
-    """Mean validation loss of several configurations, one colour each."""
-    fig = Figure(figsize=(SIZE[0], 2.7))
+    """Mean validation loss of several configurations, each its own colour, line style and marker."""
+    fig = Figure(figsize=(SIZE[0], 2.2))
     ax = fig.add_subplot()
-    for s in series:
+    for k, s in enumerate(series):
+        st = style(k)
         if not any(s["histories"]):
-            ax.plot([], [], color=s["color"], label=f"{s['label']} (diverged)")
+            ax.plot([], [], color=st["color"], ls=st["ls"], marker=st["marker"], label=f"{s['label']} (diverged)")
             continue
         ep, mean, lo, hi = mean_band(s["histories"], "val_loss")
-        ax.fill_between(ep, [min(v, ylim[1]) for v in lo], [min(v, ylim[1]) for v in hi], color=s["color"], alpha=0.10, lw=0)
-        ax.plot(ep, [min(v, ylim[1]) for v in mean], color=s["color"], lw=1.6, label=s["label"])
+        ax.fill_between(ep, [min(v, ylim[1]) for v in lo], [min(v, ylim[1]) for v in hi], color=st["color"], alpha=0.10, lw=0)
+        ax.plot(ep, [min(v, ylim[1]) for v in mean], color=st["color"], ls=st["ls"], marker=st["marker"], ms=3.5,
+                markevery=max(1, len(ep) // 6), lw=1.6, label=s["label"])
     _finish(ax, chance, ylim, epochs)
     ax.set_ylabel("validation loss\n(mean over seeds)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=1)
     return fig
 
 
 def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], reference_label: str,
                  chance: float) -> Figure:
     """Best validation loss and accuracy against the swept setting: a dot per seed, the line through
-    the means, a red × per value whose seeds diverged (how many, at the top)."""
-    fig = Figure(figsize=(SIZE[0], 2.6))
+    the means; a value whose seeds diverged is a hatched vertical band with the count at its foot, which
+    cannot be read as a loss or an accuracy."""
+    fig = Figure(figsize=(6.4, 2.6))
     axes = fig.subplots(1, 2)
     for ax, metric, label in ((axes[0], "best_val_loss", "best validation loss"),
                               (axes[1], "val_acc_at_best", "validation accuracy at best epoch")):
@@ -212,13 +230,13 @@ def sweep_figure(points: list[dict], vary: str, reference: Optional[dict], refer
         ax.plot([xs[i] for i in order], [means[i] for i in order], "-", color=PALETTE[0], lw=1.6,
                 label="mean over seeds")
         diverged = [p for p in points if p.get("n_diverged")]
-        if diverged:
-            top = ax.get_ylim()[1] if xs else 1.0
-            ax.plot([p["value"] for p in diverged], [top] * len(diverged), "x", color="#b00020", ms=8, mew=2,
-                    clip_on=False, label="seeds diverged (count)")
-            for p in diverged:
-                ax.annotate(str(p["n_diverged"]), (p["value"], top), textcoords="offset points", xytext=(5, -10),
-                            color="#b00020", fontsize=8)
+        for i, p in enumerate(diverged):
+            v = p["value"]
+            lo, hi = (v / 1.15, v * 1.15) if vary == "lr" else (v - 0.3, v + 0.3)
+            ax.axvspan(lo, hi, color="#999999", alpha=0.3, lw=0, zorder=0,
+                       label="seeds diverged (count at the foot)" if i == 0 else None)
+            ax.annotate(f"{p['n_diverged']}✕", (p["value"], 0.02), xycoords=("data", "axes fraction"),
+                        ha="center", color=DIVERGED, fontsize=7)
         if reference is not None and metric == "best_val_loss":
             ax.axhline(reference["mean"], color="#444444", ls="--", lw=1.1, label=reference_label)
         if metric == "best_val_loss":
@@ -257,7 +275,14 @@ def selection_figure(points: list[dict]) -> Figure:
 
 
 def section_ylim(runs: list[dict], chance: float) -> tuple[float, float]:
-    """One y-range for a section: from 0 to the largest loss shown, at least chance, at most 3 × chance."""
+    """One y-range for a section: from 0 to the largest loss shown after the first epoch, at least
+    chance, at most 3 × chance (a first epoch above it is clipped at the top, and the caption says so)."""
     top = max([chance * 1.15] + [max(h["train_loss"], h["val_loss"]) for r in runs for h in r["history"]
-                                 if math.isfinite(h["val_loss"])])
+                                 if h["epoch"] > 1 and math.isfinite(h["val_loss"]) and math.isfinite(h["train_loss"])])
     return 0.0, min(top * 1.05, 3 * chance)
+
+
+def clipped(runs: list[dict], top: float) -> bool:
+    """Whether a loss of these runs lies above ``top`` (drawn at the top of the axis)."""
+    return any(max(h["train_loss"], h["val_loss"]) > top for r in runs for h in r["history"]
+               if math.isfinite(h["val_loss"]) and math.isfinite(h["train_loss"]))

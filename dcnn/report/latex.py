@@ -76,7 +76,7 @@ class Converter(HTMLParser):
                 self.image()
             return
         el = El(tag, attrs)
-        hidden = tag in SKIPPED or {"noprint", "csv", "toc"} & el.cls or tag == "p" and "says" in el.cls
+        hidden = tag in SKIPPED or {"noprint", "csv", "toc", "latex-own"} & el.cls or tag == "p" and "says" in el.cls
         el.attrs["_skip"] = bool(hidden or self.skip)
         self.skip += el.attrs["_skip"]
         self.stack.append(el)

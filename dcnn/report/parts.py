@@ -22,6 +22,9 @@ class Piece:
     data: Any = None
 
 
+WIDE_ITEMS = ("sweep", "ranking", "per_class")   # items that span both columns in print
+
+
 @dataclass
 class Part:
     number: str                 # "4", "A" (an appendix), "" (unnumbered)
@@ -31,6 +34,19 @@ class Part:
     pieces: list = field(default_factory=list)      # what dcnn writes before the numbered items
     items: list = field(default_factory=list)       # Blocks and numbered Pieces, in section order
     overlay: Optional[Any] = None
+
+    @property
+    def flows(self) -> list[tuple[bool, list]]:
+        """The items in runs: (wide, items). In print the narrow ones flow down two columns, the wide
+        ones (sweeps, rankings, tables per class) span the page between them."""
+        out: list[tuple[bool, list]] = []
+        for i in self.items:
+            wide = getattr(i, "kind", "") in WIDE_ITEMS
+            if out and not wide and not out[-1][0]:
+                out[-1][1].append(i)
+            else:
+                out.append((wide, [i]))
+        return out
 
     @property
     def appendix(self) -> bool:

@@ -33,11 +33,12 @@ def _descendants(study: Study, base: str) -> list[str]:
 
 def rankings(study: Study, r: dict) -> list[dict]:
     """At each learning rate, for each configuration and each setting: the configuration and every
-    variant built on it that differs from it in that setting alone, ranked by mean best validation
-    loss (when there are at least three)."""
+    variant built on it that differs from it in that setting alone (when there are at least three),
+    ranked by the mean of the metric the claims use (best validation loss without claims)."""
     groups = {(g["variant"], g["lr"]): gi for gi, g in enumerate(r["groups"]) if g["sweep"] is None}
     lrs = sorted({lr for _, lr in groups}, reverse=True)
-    mean = lambda gi: r["groups"][gi]["metrics"]["best_val_loss"]["mean"]  # noqa: E731
+    metric = analysis.claims_metric(r) if r["claims"] else "best_val_loss"   # ranked on what the claims use
+    mean = lambda gi: r["groups"][gi]["metrics"][metric]["mean"]  # noqa: E731
     out = []
     for key, heading in RANKED_SETTINGS.items():
         for lr in lrs:
@@ -51,7 +52,10 @@ def rankings(study: Study, r: dict) -> list[dict]:
                     and {k for k, val in r["groups"][groups[(v, lr)]]["settings"].items() if b[k] != val} == {key}])
             for family in families:   # the largest families only (not bs2's inside train-all's)
                 if len(family) >= 3 and not any(set(family) < set(other) for other in families):
-                    out.append({"heading": f"{heading} at learning rate {lr:g}", "setting": key, "lr": lr,
+                    dead = all(r["groups"][gi]["n_done"] and r["groups"][gi]["n_diverged"] == r["groups"][gi]["n_done"]
+                               for gi in family)
+                    out.append({"heading": f"{heading} at learning rate {lr:g}", "setting": key, "lr": lr, "metric": metric,
+                                "all_diverged": dead,
                                 "base": r["groups"][family[0]]["variant"],
                                 "groups": sorted(family, key=lambda gi: (mean(gi) is None, mean(gi) or 0.0))})
     return out
@@ -72,9 +76,14 @@ def introduction(o: Outline, number: str) -> dict:
     data += [analysis.num(r, "/runs/0/metrics/chance_loss"), "; every loss figure shows that level as a dotted line."] \
         if r["runs"] else ["its logarithm."]
     project = o.place.get("project", "")
+    swept = sorted({g["n_seeds"] for g in r["groups"] if g["sweep"] is not None} - set(seeds))
     if seeds and max(seeds) > 1:
         how_many = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
-        method = [f"Every setting is trained with {how_many} seeds; figures show each seed faintly with the mean and its range, numbers are given as mean ± "
+        if swept:   # (a sweep's points may have fewer seeds than the configurations)
+            how_many += " seeds (the sweeps' points " + " to ".join(str(k) for k in dict.fromkeys([swept[0], swept[-1]])) + ")"
+        else:
+            how_many += " seeds"
+        method = [f"Every setting is trained with {how_many}; figures show each seed faintly with the mean and its range, numbers are given as mean ± "
                   "standard deviation over seeds, and every comparison states its test (Welch's t-test at Hsu's degrees "
                   "of freedom, or an exact rank test where a seed diverged): a difference is called lower or higher "
                   "only when it is significant after correcting for the report's comparisons (a Benjamini–Hochberg "
@@ -99,6 +108,18 @@ def recipe_sentence(r) -> list:
         return []
     items = [f"{phrase} ({', '.join(v)})" for phrase, v in users.items()]
     return ["Beyond the settings above, the variants' training recipes use: " + "; ".join(items) + "."]
+
+
+@builds("abstract", needed=lambda o: bool(o.r["runs"]))
+def abstract(o: Outline, number: str) -> dict:
+    """Findings first: the summary generated from the verdicts and the metrics (analysis/findings.py)."""
+    return {"sentences": analysis.summary_sentences(o.r), "claims": o.place.get("claims"),
+            "discussion": o.place.get("discussion"), "methods": o.place.get("project")}
+
+
+@builds("discussion", needed=lambda o: bool(o.r["claims"]) or bool(o.rankings))
+def discussion(o: Outline, number: str) -> dict:
+    return {"sentences": analysis.discussion_sentences(o.r, o.rankings)}
 
 
 @builds("learning_rates", needed=lambda o: bool(o.r["learning_rates"]["n"]))
@@ -186,7 +207,7 @@ def reproducibility(o: Outline, number: str) -> dict:
     ]
     return {"number": number, "headings": APPENDIX_HEADINGS, "versions": project(o, number)["versions"],
             "checklist": [{"item": item, "where": refs} for item, refs in items],
-            "error_bars": analysis.methods_sentences(o.r)[0]}
+            "error_bars": analysis.methods_sentences(o.r)[0], "methods": o.place.get("project")}
 
 
 @builds("rankings", needed=lambda o: bool(o.rankings), items=True)

@@ -27,14 +27,19 @@ def machine(env: dict) -> str:
 def _compute(runs: list[dict], pretraining: dict) -> dict:
     by_status = {s: {"n": 0, "seconds": 0.0} for s in STATUSES}
     devices: dict[str, dict] = {}
+    seen: set = set()
     for run in runs:
+        # A run that two groups share (one cache key) was trained once: its seconds count once, as in
+        # the study's train_seconds, so that every total the report prints is the same sum.
+        seconds = 0.0 if run.get("key") in seen else (run.get("train_seconds") or 0.0)
+        seen.add(run.get("key"))
         entry = by_status[run["status"]]
         entry["n"] += 1
-        entry["seconds"] += run.get("train_seconds") or 0.0
+        entry["seconds"] += seconds
         if run.get("env"):
             d = devices.setdefault(machine(run["env"]), {"device": machine(run["env"]), "runs": 0, "seconds": 0.0})
             d["runs"] += 1
-            d["seconds"] += run.get("train_seconds") or 0.0
+            d["seconds"] += seconds
     backbones = [b for b in pretraining.get("backbones", []) if b.get("train_seconds") is not None]
     pre_seconds = sum(b["train_seconds"] for b in backbones)
     out: dict[str, Any] = {

@@ -42,7 +42,9 @@ def evidence(results: dict, ci: int) -> Sentence:
         return s + ["."]
     if cmp_.get("test") == "rank":
         return s + [" (", *rank_words(results, f"{C}/comparison"), ", ", *test, ")."]
-    more = uncertainty_words(results, f"{C}/comparison")
+    against = c["kind"] in ("lower", "higher") and cmp_.get("difference") is not None and \
+        (cmp_["difference"] < 0) != (c["kind"] == "lower")
+    more = uncertainty_words(results, f"{C}/comparison", against=against)
     return s + [" (Welch's t-test at Hsu's degrees of freedom, ", *test, *(["; ", *more] if more else []), ")."]
 
 
