@@ -154,7 +154,7 @@ def main() -> None:
         roofline.roofline(n_steps=2, repeat=1, limit=1)
         return
     ratio_part(args.repeat)
-    profiles = None if args.no_roofline else roofline.roofline()[1]
+    limits, profiles = roofline.roofline() if not args.no_roofline else (None, None)
     if not args.no_study:
         build, cold = study_part()
         if profiles is not None:
@@ -162,6 +162,9 @@ def main() -> None:
             print(f"predicted from the roofline's step times: {compute:.0f} s of one thread = "
                   f"{compute / args.workers:.0f} s on {args.workers} workers; measured cold {cold:.0f} s: "
                   f"{cold / (compute / args.workers):.2f}× the prediction")
+            bound = roofline.predicted_compute(build, profiles, limits=limits)
+            print(f"the same steps at the roofline (each at the nearer of its bandwidth and arithmetic bounds): "
+                  f"{bound:.0f} s of one thread = {bound / args.workers:.0f} s on {args.workers} workers")
 
 
 if __name__ == "__main__":

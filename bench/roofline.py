@@ -11,6 +11,7 @@ predicted from those step times against the measured wall time.
 from __future__ import annotations
 
 import argparse
+from typing import Optional
 import math
 import statistics
 import sys
@@ -166,9 +167,13 @@ def roofline(study_path: Path = ROOT / "study.yaml", n_steps: int = 60, repeat: 
     return limits, profiles
 
 
-def predicted_compute(build: Path, profiles: dict, study_path: Path = ROOT / "study.yaml") -> float:
+def predicted_compute(build: Path, profiles: dict, study_path: Path = ROOT / "study.yaml",
+                      limits: Optional[dict] = None) -> float:
     """The study's training compute, in seconds of one thread, from the measured step and evaluation
-    times and the steps and epochs each run of ``build`` took (a diverged run's cut short)."""
+    times and the steps and epochs each run of ``build`` took (a diverged run's cut short). With the
+    machine's ``limits``: the same steps each at its roofline bound, the nearer of the bandwidth's and the
+    matrix product's time (evaluations at the measured time, scaled alike), and the pretraining as
+    measured: how fast the study could train if no step paid more than the hardware asks."""
     import json
 
     from dcnn.study.resolve import load_study
@@ -188,7 +193,8 @@ def predicted_compute(build: Path, profiles: dict, study_path: Path = ROOT / "st
         per_epoch = math.ceil(n_train / s.batch_size)
         div = run.get("divergence") or {}
         steps = len(run["history"]) * per_epoch + (div.get("step") or 0)
-        total += steps * p.step_s + len(run["history"]) * n_eval * p.eval_s_per_image
+        scale = 1.0 if limits is None else max(p.bounds(limits)) / p.step_s
+        total += scale * (steps * p.step_s + len(run["history"]) * n_eval * p.eval_s_per_image)
     for b in results["study"]["pretraining"]["backbones"]:
         total += b.get("train_seconds") or 0.0       # (the pretraining as measured: another task)
     return total

@@ -44,3 +44,6 @@ def test_the_roofline_predicts_a_builds_compute_from_the_steps_its_runs_took(tmp
     # every run's steps at its step time, and every epoch's evaluations: more than one run's steps alone
     one = min(p.step_s for p in profiles.values())
     assert compute > one
+    limits = roofline.machine_limits(1)
+    bound = roofline.predicted_compute(build, profiles, study, limits=limits)
+    assert 0 < bound < compute          # every step slower than its roofline bound, so the study too
