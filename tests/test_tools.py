@@ -144,3 +144,27 @@ def test_report_watch_shows_a_figure_once_its_run_finishes_without_a_reload(tmp_
         proc.wait(60)
     assert (tmp_path / "build" / "report.html").exists() and json.loads((tmp_path / "build" / "results.json")
                                                                          .read_text())["runs"][0]["history"]
+
+
+def test_ctrl_c_while_report_watch_trains_stops_the_training_and_the_serving(tmp_path):
+    # CI saw it hang: the training answered the Ctrl-C (it stops after its epoch and returns 130) and
+    # the watch then served on, waiting for a second Ctrl-C nobody sends
+    from conftest import wait_for_checkpoint
+
+    d = minimal_study()
+    d["variants"] = {"scratch": d["variants"]["scratch"]}
+    d["defaults"]["epochs"] = 4
+    study = write_study(tmp_path / "study.yaml", d)
+    build = tmp_path / "build"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DCNN_FAULT_DELAY": "train.epoch_end=1.0"}
+    proc = dcnn_start("report", "--watch", "--run-missing", "--port", "0", "-j", "1", "--study", str(study),
+                      "--build", str(build), env=env)
+    try:
+        _serving_url(proc)
+        wait_for_checkpoint(build, 120)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(45) == 130, proc.output()[1]
+        assert "stopped serving" in proc.output()[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -18,6 +18,7 @@ from ..store.build import atomic_write
 log = logging.getLogger("dcnn")
 VERSION = "report.version"     # the page polls it and reloads when it changes
 POLL_S = 1.0                   # how often the build is looked at for finished runs
+INTERRUPTED = (130, 143)       # the training's exit codes after a Ctrl-C or a SIGTERM (arguments.py)
 
 # Added to the served page only: poll the version file, reload when a run has finished.
 LIVE_SCRIPT = """<script>(function () {
@@ -93,8 +94,11 @@ def watch(write: Callable[[], None], build: Path, port: int, train: Optional[Cal
     try:
         if train is not None:
             rc = train()
-        while True:
-            time.sleep(3600)
+        if rc not in INTERRUPTED:   # a Ctrl-C the training answered (it stopped after its epoch) stops serving too
+            while True:
+                time.sleep(3600)
+        else:
+            print("stopped serving; the report's files stay in the build", file=sys.stderr)
     except KeyboardInterrupt:
         print("stopped serving; the report's files stay in the build", file=sys.stderr)
     finally:
