@@ -6,6 +6,7 @@ import math
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
@@ -141,7 +142,10 @@ def test_report_watch_shows_a_figure_once_its_run_finishes_without_a_reload(tmp_
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(60)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired as exc:          # what it said, for the next reader of a CI log
+            raise AssertionError(f"report --watch did not stop within 60 s of a Ctrl-C:\n{exc.stderr}") from None
     assert (tmp_path / "build" / "report.html").exists() and json.loads((tmp_path / "build" / "results.json")
                                                                          .read_text())["runs"][0]["history"]
 

@@ -103,8 +103,9 @@ def watch(write: Callable[[], None], build: Path, port: int, train: Optional[Cal
         print("stopped serving; the report's files stay in the build", file=sys.stderr)
     finally:
         watcher.stop.set()
-        thread.join(timeout=30)
+        thread.join(timeout=20)
         server.shutdown()
         server.server_close()
-        watcher.once()         # the last runs' numbers in the files left behind
+        if not thread.is_alive():   # (one writer at a time: never a second one beside a write still running)
+            watcher.once()          # the last runs' numbers in the files left behind
     return rc
