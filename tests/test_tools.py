@@ -172,3 +172,30 @@ def test_ctrl_c_while_report_watch_trains_stops_the_training_and_the_serving(tmp
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_ctrl_c_stops_report_watch_whatever_sigint_handler_it_was_started_with(tmp_path):
+    # CI's forked test processes reached report --watch with a SIGINT handler not Python's own (a Ctrl-C
+    # after the training then did nothing); a process started with SIGINT ignored is the plainest case
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    study = write_study(tmp_path / "study.yaml", minimal_study())
+    proc = subprocess.Popen([sys.executable, "-m", "dcnn", "report", "--watch", "--port", "0", "--study", str(study),
+                             "--build", str(tmp_path / "build")], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        end, err = time.time() + 120, ""
+        while "serving http" not in err and time.time() < end and proc.poll() is None:
+            err += proc.stderr.readline()
+        assert "serving http" in err, err
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=45)[1]
+        assert proc.returncode == 0 and "stopped serving" in rest, rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
 import threading
 import time
@@ -91,9 +92,13 @@ def watch(write: Callable[[], None], build: Path, port: int, train: Optional[Cal
     thread = threading.Thread(target=watcher.loop, daemon=True)
     thread.start()
     rc = 0
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if on_main else None
     try:
         if train is not None:
             rc = train()
+        if on_main:    # Ctrl-C stops the serving whatever handler this process was started with (CI: a stale one)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         if rc not in INTERRUPTED:   # a Ctrl-C the training answered (it stopped after its epoch) stops serving too
             while True:
                 time.sleep(3600)
@@ -102,6 +107,8 @@ def watch(write: Callable[[], None], build: Path, port: int, train: Optional[Cal
     except KeyboardInterrupt:
         print("stopped serving; the report's files stay in the build", file=sys.stderr)
     finally:
+        if on_main and previous is not None:
+            signal.signal(signal.SIGINT, previous)
         watcher.stop.set()
         thread.join(timeout=20)
         server.shutdown()
