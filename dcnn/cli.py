@@ -57,17 +57,6 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
     return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
-def _wrapped_interrupt(exc: BaseException) -> Optional[KeyboardInterrupt]:
-    """The KeyboardInterrupt behind an exception, if one is in its chain of causes."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
 def _main(argv: Optional[list[str]]) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(getattr(args, "verbose", False))
@@ -88,7 +77,9 @@ def _main(argv: Optional[list[str]]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001  a bug in dcnn, not the user's input: its traceback kept
-        wrapped = _wrapped_interrupt(exc)
+        from .errors import interruption_behind
+
+        wrapped = interruption_behind(exc)
         if wrapped is not None:   # a Ctrl-C that a library re-raised as its own error (__set_name__, ...)
             return _interrupted(wrapped)
         log = _write_traceback(getattr(args, "build", None))

@@ -24,3 +24,13 @@ class ModelError(InputError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM (what ``timeout``, ``docker stop`` and ``scancel`` send), handled as Ctrl-C is: the
     running runs stop after their epoch, keep their checkpoints, and dcnn exits with code 143."""
+
+
+def interruption_behind(exc: BaseException):
+    """The KeyboardInterrupt in an exception's chain of causes, or None: a Ctrl-C that a library re-raised
+    as its own error (a class body's __set_name__ wraps it in a RuntimeError on Python 3.11)."""
+    for _ in range(32):                                   # (a chain of causes is short; never a loop)
+        if exc is None or isinstance(exc, KeyboardInterrupt):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None

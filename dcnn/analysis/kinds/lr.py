@@ -6,11 +6,10 @@ from __future__ import annotations
 from ..claim_words import CORRECTION_WORDS, claim_p, deciding_words
 from ..judging import Judging, at_level, every_one, lr_pairs, present
 from ..numbers import Sentence, num
-from ..stats import compare, group_by_name, settle as settle_comparison
-from ..uncertainty import power_with
-from ..vocabulary import INCONCLUSIVE, METRIC_WORDS
+from ..stats import compare, group_by_name
+from ..vocabulary import METRIC_WORDS
 from .base import ClaimKind, register
-from .rank import FAR
+from .rank import FAR, reach, settle_each
 
 
 def judge(results: dict, check: dict, how: Judging) -> dict:
@@ -26,18 +25,7 @@ def judge(results: dict, check: dict, how: Judging) -> dict:
 
 def settle(results: dict, entry: dict, level: float, uncertainty: bool) -> None:
     entry["n_better"], entry["n_worse"] = at_level(entry["comparisons"], "lower", level, entry["correction"])
-    if uncertainty:
-        decided = entry["verdict"] != INCONCLUSIVE
-        for c in entry["comparisons"]:
-            settle_comparison(c, c["alpha"], True, decided=decided or c is not entry.get("deciding"))
-
-
-def reach(results: dict, entry: dict, level: float, seeds: int):
-    d = entry.get("deciding") or {}
-    if d.get("test") != "welch":
-        return None
-    at = level if entry["candidate"] != "contradicted" else level / max(1, entry["n"])
-    return power_with(present(d["a_values"]), present(d["b_values"]), at, seeds)
+    settle_each(entry, uncertainty)
 
 
 def _pairs(groups: list[str]) -> list[tuple[str, str]]:

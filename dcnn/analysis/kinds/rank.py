@@ -42,6 +42,11 @@ def settle(results: dict, entry: dict, level: float, uncertainty: bool) -> None:
     that say how many show each way, and their uncertainty at their level."""
     want = "lower" if entry["kind"] == "best" else "higher"
     entry["n_beaten"], entry["n_beating"] = at_level(entry["comparisons"], want, level, entry["correction"])
+    settle_each(entry, uncertainty)
+
+
+def settle_each(entry: dict, uncertainty: bool) -> None:
+    """The uncertainty of each of a claim's comparisons at its own level (rank and lr_beats claims)."""
     if uncertainty:
         decided = entry["verdict"] != INCONCLUSIVE
         for c in entry["comparisons"]:
@@ -49,6 +54,8 @@ def settle(results: dict, entry: dict, level: float, uncertainty: bool) -> None:
 
 
 def reach(results: dict, entry: dict, level: float, seeds: int):
+    """The power of the comparison that decides a claim over several (a contradiction needs it after the
+    correction over them)."""
     d = entry.get("deciding") or {}
     if d.get("test") != "welch":
         return None
